@@ -68,4 +68,11 @@ type Config struct {
 	BackupDir         string // BACKUP_DIR, default backups
 
 	Warnings []string // non-fatal findings (unknown keys, unused secrets, inert IPv6 keys)
+
+	// Where each key's value came from, for messages and `config show`; nil
+	// for a Config built in code.
+	name      string            // config file name as given (for messages)
+	src       map[string]source // canonical key -> where it was set
+	extra     []KV              // unknown keys of the file (secret ones masked)
+	parseWarn []string          // warnings found while reading (Validate adds its own)
 }

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/autovpn/autovpn/internal/netx"
+	"github.com/autovpn/autovpn/internal/wire"
+	"github.com/xtaci/smux"
+)
+
+// serveResolve answers one resolve request: A and AAAA for every name, with
+// TTLs, resolved by the server so the client's local DNS never sees them.
+func (s *Server) serveResolve(st *smux.Stream) {
+	st.SetReadDeadline(time.Now().Add(s.openTimeout()))
+	names, err := wire.ReadResolveRequest(st)
+	if err != nil {
+		s.fail(st, wire.KindResolve, &netx.DialError{Code: netx.BadAddress, Addr: "resolve", Msg: err.Error()})
+		return
+	}
+	if s.Events != nil {
+		s.Events.StreamOpen("resolve", "")
+		defer s.Events.StreamClosed("resolve")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.openTimeout())
+	defer cancel()
+	answers := make([]wire.NameAnswer, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			answers[i] = s.resolveOne(ctx, name)
+		}()
+	}
+	wg.Wait()
+	if err := s.reply(st, wire.Reply{Code: netx.OK}); err != nil {
+		return
+	}
+	b, err := wire.AppendResolveAnswer(nil, answers)
+	if err != nil {
+		return
+	}
+	st.Write(b)
+}
+
+func (s *Server) resolveOne(ctx context.Context, name string) wire.NameAnswer {
+	recs, err := s.Resolver.LookupAddrs(ctx, name)
+	switch {
+	case err == nil:
+		return wire.NameAnswer{Code: netx.OK, Records: recs}
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.NameAnswer{Code: netx.Timeout}
+	case isNotFound(err):
+		return wire.NameAnswer{Code: netx.NotFound}
+	}
+	return wire.NameAnswer{Code: netx.GeneralFailure}
+}
+
+// NotFoundError is implemented by resolver errors that mean "no such name".
+type notFounder interface{ NotFound() bool }
+
+func isNotFound(err error) bool {
+	var nf notFounder
+	if errors.As(err, &nf) {
+		return nf.NotFound()
+	}
+	return netx.CodeOf(err) == netx.NotFound
+}

@@ -1,0 +1,207 @@
+// Package server is the tunnel's far end: an http.Handler that answers the
+// secret WebSocket path (and nothing else: every other request gets the same
+// 404 as any web server), then serves the streams a client opens — TCP
+// connects, UDP associations and name resolution — after checking each
+// destination against the policy once names are resolved.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/autovpn/autovpn/internal/netx"
+	"github.com/autovpn/autovpn/internal/tunnel"
+	"github.com/autovpn/autovpn/internal/wire"
+)
+
+// Checker decides whether a destination may be dialled (policy.Policy).
+type Checker interface {
+	Check(dst netip.AddrPort, network string) error
+}
+
+// Resolver looks up A and AAAA records of a name, with TTLs.
+type Resolver interface {
+	LookupAddrs(ctx context.Context, host string) ([]wire.Record, error)
+}
+
+// Server serves tunnel sessions. Fields are read-only after the first request.
+type Server struct {
+	Prefix   string              // the secret path prefix (required)
+	Policy   Checker             // destination policy (required)
+	Resolver Resolver            // name resolution for destinations and resolve streams (required)
+	Dialer   *netx.HappyEyeballs // destination dials; its Policy is replaced per stream
+	Log      *slog.Logger        // nil: discard
+	Events   Events              // nil: no metrics
+
+	// MaxStreams bounds concurrent streams per session (0 → 32768).
+	MaxStreams int
+	// OpenTimeout bounds reading a stream's open request and dialling (0 → 15 s).
+	OpenTimeout time.Duration
+
+	mu       sync.Mutex
+	sessions map[*tunnel.Session]struct{}
+	wg       sync.WaitGroup
+	draining bool
+}
+
+// Events are the server's metric hooks (metrics.Server implements them).
+type Events interface {
+	SessionOpen(family string)
+	SessionClosed(family string)
+	AuthFailure(reason string)
+	StreamOpen(kind, family string)
+	StreamFailure(kind, reason string)
+	StreamClosed(kind string)
+	DestinationDenied(kind string)
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// ServeHTTP answers the tunnel path and 404s everything else.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	want := tunnel.Path(s.Prefix)
+	pathOK := subtle.ConstantTimeCompare([]byte(r.URL.Path), []byte(want)) == 1
+	if !pathOK || !tunnel.IsUpgrade(r) {
+		if s.Events != nil {
+			s.Events.AuthFailure("not_found")
+		}
+		http.NotFound(w, r)
+		return
+	}
+	s.mu.Lock()
+	if s.draining {
+		s.mu.Unlock()
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	sess, err := tunnel.Upgrade(w, r, s.log())
+	if err != nil {
+		s.log().Debug("websocket upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	s.track(sess, true)
+	defer s.track(sess, false)
+	fam := familyOf(sess.Remote().Addr())
+	if s.Events != nil {
+		s.Events.SessionOpen(fam)
+		defer s.Events.SessionClosed(fam)
+	}
+	s.log().Info("tunnel session open", "remote", sess.Remote(), "family", fam)
+	s.serveSession(sess)
+	s.log().Info("tunnel session closed", "remote", sess.Remote())
+}
+
+func (s *Server) track(sess *tunnel.Session, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions == nil {
+		s.sessions = map[*tunnel.Session]struct{}{}
+	}
+	if add {
+		s.sessions[sess] = struct{}{}
+	} else {
+		delete(s.sessions, sess)
+	}
+}
+
+func (s *Server) serveSession(sess *tunnel.Session) {
+	defer sess.Wait()
+	defer sess.Close()
+	max := s.MaxStreams
+	if max <= 0 {
+		max = 32768
+	}
+	sem := make(chan struct{}, max)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		st, err := sess.AcceptStream()
+		if err != nil {
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			s.log().Warn("stream limit reached, refusing stream", "remote", sess.Remote(), "limit", max)
+			st.Close()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s.serveStream(st)
+		}()
+	}
+}
+
+// Shutdown stops taking new sessions and waits for the open ones to finish
+// their streams until ctx ends; then it closes them. Pair it with
+// http.Server.Shutdown (which does not see hijacked connections).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		busy := 0
+		for sess := range s.sessions {
+			busy += sess.NumStreams()
+		}
+		s.mu.Unlock()
+		if busy == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			s.closeAll()
+			s.wg.Wait()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	s.closeAll()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sess := range s.sessions {
+		sess.Close()
+	}
+}
+
+func familyOf(a netip.Addr) string {
+	if a.Unmap().Is4() {
+		return "ipv4"
+	}
+	if a.IsValid() {
+		return "ipv6"
+	}
+	return "unknown"
+}
+
+// isClosed reports errors that just mean the peer went away.
+func isClosed(err error) bool {
+	return err == nil || errors.Is(err, net.ErrClosed) || tunnel.IsClosedErr(err)
+}

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/autovpn/autovpn/internal/netx"
+	"github.com/autovpn/autovpn/internal/wire"
+	"github.com/xtaci/smux"
+)
+
+// udpIdle ends an association that has moved nothing for this long.
+const udpIdle = 5 * time.Minute
+
+// serveUDP runs one UDP association: datagrams framed on the stream, sent
+// from one local UDP socket. Every datagram's destination is resolved (names
+// are cached for the association) and checked against the policy.
+func (s *Server) serveUDP(st *smux.Stream, open wire.Open) {
+	pc, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		s.fail(st, wire.KindUDP, &netx.DialError{Code: netx.GeneralFailure, Addr: "udp", Msg: "open udp socket: " + err.Error()})
+		return
+	}
+	defer pc.Close()
+	if s.Events != nil {
+		s.Events.StreamOpen("udp", "")
+		defer s.Events.StreamClosed("udp")
+	}
+	la := pc.LocalAddr().(*net.UDPAddr).AddrPort()
+	if err := s.reply(st, wire.Reply{Code: netx.OK, Addr: wire.Addr{IP: la.Addr(), Port: la.Port()}}); err != nil {
+		return
+	}
+	a := &udpAssoc{s: s, st: st, pc: pc, policy: open.Policy, names: map[string]netip.Addr{}}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.downstream()
+		st.Close()
+	}()
+	a.upstream()
+	pc.Close()
+	wg.Wait()
+}
+
+type udpAssoc struct {
+	s      *Server
+	st     *smux.Stream
+	pc     *net.UDPConn
+	policy netx.Policy
+	names  map[string]netip.Addr // only touched by upstream
+}
+
+// upstream: stream → destinations.
+func (a *udpAssoc) upstream() {
+	buf := make([]byte, wire.MaxDatagram)
+	for {
+		a.st.SetReadDeadline(time.Now().Add(udpIdle))
+		dst, payload, err := wire.ReadDatagram(a.st, buf)
+		if err != nil {
+			return
+		}
+		ap, ok := a.destination(dst)
+		if !ok {
+			continue
+		}
+		if _, err := a.pc.WriteToUDPAddrPort(payload, ap); err != nil {
+			a.s.log().Debug("udp send failed", "dst", ap, "err", err)
+		}
+	}
+}
+
+// destination resolves and checks one datagram's destination.
+func (a *udpAssoc) destination(dst wire.Addr) (netip.AddrPort, bool) {
+	ip := dst.IP
+	if !ip.IsValid() {
+		var ok bool
+		if ip, ok = a.names[dst.Name]; !ok {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			recs, err := a.s.Resolver.LookupAddrs(ctx, dst.Name)
+			cancel()
+			if err != nil {
+				a.s.log().Debug("udp destination not resolved", "name", dst.Name, "err", err)
+				return netip.AddrPort{}, false
+			}
+			for _, r := range recs {
+				if a.policy.Allows(r.IP) && (!ip.IsValid() || r.IP.Unmap().Is4() != a.policy.PrefersIPv6()) {
+					ip = r.IP
+				}
+			}
+			if !ip.IsValid() {
+				return netip.AddrPort{}, false
+			}
+			if len(a.names) < 256 {
+				a.names[dst.Name] = ip
+			}
+		}
+	}
+	ap := netip.AddrPortFrom(ip.Unmap(), dst.Port)
+	if err := a.s.Policy.Check(ap, "udp"); err != nil {
+		if a.s.Events != nil {
+			a.s.Events.DestinationDenied("udp")
+		}
+		a.s.log().Debug("udp datagram denied", "err", err)
+		return netip.AddrPort{}, false
+	}
+	return ap, true
+}
+
+// downstream: socket → stream, each datagram with its source.
+func (a *udpAssoc) downstream() {
+	buf := make([]byte, wire.MaxDatagram)
+	out := make([]byte, 0, wire.MaxDatagram+32)
+	for {
+		a.pc.SetReadDeadline(time.Now().Add(udpIdle))
+		n, src, err := a.pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		out, err = wire.AppendDatagram(out[:0], wire.Addr{IP: src.Addr().Unmap(), Port: src.Port()}, buf[:n])
+		if err != nil {
+			continue
+		}
+		if _, err := a.st.Write(out); err != nil {
+			return
+		}
+	}
+}

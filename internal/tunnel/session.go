@@ -1,0 +1,189 @@
+// Package tunnel carries many streams over one WebSocket connection: the
+// WebSocket transport (ws:// or wss:// with an optional certificate pin),
+// stream multiplexing with xtaci/smux (protocol v2, per-stream flow control),
+// and the keepalive that measures RTT and detects a dead peer within three
+// intervals. Both halves live here: Dial for the client, Upgrade for the
+// server. It knows nothing of what the streams carry.
+package tunnel
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/xtaci/smux"
+)
+
+// Subprotocol is the WebSocket subprotocol both sides announce.
+const Subprotocol = "autovpn.v1"
+
+// KeepaliveHeader carries the client's keepalive interval in seconds
+// (fractions allowed) so the server's dead-peer watchdog matches it.
+const KeepaliveHeader = "X-Autovpn-Keepalive"
+
+// DefaultKeepalive is used when an interval is zero.
+const DefaultKeepalive = 25 * time.Second
+
+// Path is the URL path of the tunnel under the secret prefix.
+func Path(prefix string) string { return "/" + prefix + "/v1" }
+
+// muxConfig is the smux configuration of both sides. Keepalive is ours (the
+// WebSocket ping below), so smux's own is off.
+func muxConfig() *smux.Config {
+	c := smux.DefaultConfig()
+	c.Version = 2
+	c.KeepAliveDisabled = true
+	c.MaxFrameSize = 65535
+	c.MaxReceiveBuffer = 16 << 20
+	c.MaxStreamBuffer = 2 << 20
+	return c
+}
+
+// Session is one tunnel: a WebSocket connection multiplexing streams.
+type Session struct {
+	ws       *wsConn
+	mux      *smux.Session
+	remote   netip.AddrPort
+	interval time.Duration
+	log      *slog.Logger
+
+	rtt       atomic.Int64 // nanoseconds, last keepalive round trip; 0 before the first
+	closeOnce sync.Once
+	done      chan struct{}
+	wg        sync.WaitGroup
+}
+
+func newSession(c *wsConn, client bool, interval time.Duration, log *slog.Logger) (*Session, error) {
+	if interval <= 0 {
+		interval = DefaultKeepalive
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Session{ws: c, interval: interval, log: log, done: make(chan struct{})}
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		s.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	var err error
+	if client {
+		c.onPong = s.pong
+		s.mux, err = smux.Client(c, muxConfig())
+	} else {
+		s.mux, err = smux.Server(c, muxConfig())
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.watch(client)
+	return s, nil
+}
+
+// watch pings the peer every interval (client side) and closes the session
+// when nothing has arrived for three intervals (both sides; the client's
+// pings keep the server's watchdog fed).
+func (s *Session) watch(ping bool) {
+	defer s.wg.Done()
+	tick := s.interval / 2
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastPing := time.Now()
+	if ping {
+		s.sendPing()
+	}
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.mux.CloseChan():
+			s.Close()
+			return
+		case now := <-t.C:
+			if now.Sub(s.ws.LastRead()) >= 3*s.interval-tick {
+				s.log.Warn("tunnel peer silent, closing", "remote", s.remote, "silent_for", now.Sub(s.ws.LastRead()).Round(time.Millisecond))
+				s.Close()
+				return
+			}
+			if ping && now.Sub(lastPing) >= s.interval-tick/2 {
+				lastPing = now
+				s.sendPing()
+			}
+		}
+	}
+}
+
+func (s *Session) sendPing() {
+	var p [8]byte
+	binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
+	if err := s.ws.Ping(p[:]); err != nil {
+		s.Close()
+	}
+}
+
+func (s *Session) pong(p []byte) {
+	if len(p) != 8 {
+		return
+	}
+	sent := int64(binary.BigEndian.Uint64(p))
+	if rtt := time.Now().UnixNano() - sent; rtt > 0 {
+		s.rtt.Store(rtt)
+	}
+}
+
+// Ping sends a keepalive ping now (the RTT is updated when its pong arrives).
+func (s *Session) Ping() { s.sendPing() }
+
+// RTT is the round trip of the last answered keepalive ping (0: none yet).
+func (s *Session) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
+
+// Remote is the peer's address.
+func (s *Session) Remote() netip.AddrPort { return s.remote }
+
+// OpenStream opens a new stream (no round trip: the SYN rides with the
+// first data).
+func (s *Session) OpenStream() (*smux.Stream, error) { return s.mux.OpenStream() }
+
+// AcceptStream waits for the peer to open a stream.
+func (s *Session) AcceptStream() (*smux.Stream, error) { return s.mux.AcceptStream() }
+
+// NumStreams is the number of open streams.
+func (s *Session) NumStreams() int { return s.mux.NumStreams() }
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// IsClosed reports whether the session has ended.
+func (s *Session) IsClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close ends the session and every stream on it. It is idempotent and
+// waits for the session's own goroutine.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.mux.Close()
+		s.ws.Close()
+	})
+	return nil
+}
+
+// Wait waits until the session's goroutines have ended (after Close).
+func (s *Session) Wait() { s.wg.Wait() }
+
+// IsClosedErr reports whether err means the session or stream is gone.
+func IsClosedErr(err error) bool {
+	return errors.Is(err, smux.ErrGoAway) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, smux.ErrTimeout)
+}
