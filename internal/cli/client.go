@@ -37,11 +37,10 @@ func newClientCmd(app *App) *cobra.Command {
 			if mode != modeProxy && mode != modeWireGuard && mode != modeCombined {
 				return usageErrorf("--mode %q: want proxy, wireguard or combined", mode)
 			}
-			cfg, err := config.Load(app.ConfigPath(), config.RoleClient)
+			cfg, err := app.LoadConfig(config.RoleClient)
 			if err != nil {
-				return &UsageError{Err: err}
+				return err
 			}
-			logWarnings(app.Log, cfg)
 			rc, err := startClient(cmd.Context(), app.Log, cfg, mode)
 			if err != nil {
 				return err

@@ -31,23 +31,16 @@ func newServerCmd(app *App) *cobra.Command {
 		Short: "Run the tunnel server until SIGINT/SIGTERM (graceful drain)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(app.ConfigPath(), config.RoleServer)
+			cfg, err := app.LoadConfig(config.RoleServer)
 			if err != nil {
-				return &UsageError{Err: err}
+				return err
 			}
-			logWarnings(app.Log, cfg)
 			rs, err := startServer(cmd.Context(), app.Log, cfg)
 			if err != nil {
 				return err
 			}
 			return rs.wait()
 		},
-	}
-}
-
-func logWarnings(log *slog.Logger, cfg *config.Config) {
-	for _, w := range cfg.Warnings {
-		log.Warn("config", "warning", w)
 	}
 }
 
