@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/autovpn/autovpn/internal/config"
+	"github.com/autovpn/autovpn/internal/domains"
+	"github.com/autovpn/autovpn/internal/wgconf"
+)
+
+func init() { register("wg", newWGCmd) }
+
+func newWGCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "wg",
+		Short: "WireGuard client config (sync)",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return usageErrorf("wg: want a subcommand: sync") },
+	}
+	var conf string
+	var dryRun bool
+	sync := &cobra.Command{
+		Use:   "sync [--conf FILE]",
+		Short: "Point the WireGuard tunnel peer at the local UDP forward and route the IP list through it",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return wgSync(app, conf, dryRun) },
+	}
+	sync.Flags().StringVar(&conf, "conf", "", "WireGuard config (default WG_CONF_PATH)")
+	sync.Flags().BoolVar(&dryRun, "dry-run", false, "print the change, write nothing")
+	cmd.AddCommand(sync)
+	return cmd
+}
+
+func wgSync(app *App, conf string, dryRun bool) error {
+	cfg, err := app.LoadConfig(config.RoleAny)
+	if err != nil {
+		return err
+	}
+	if conf == "" {
+		conf = cfg.WGConfPath
+	}
+	if conf == "" {
+		return usageErrorf("wg sync: no WireGuard config: pass --conf FILE or set WG_CONF_PATH (autovpn config set WG_CONF_PATH /etc/wireguard/wg0.conf)")
+	}
+	ips, err := domains.ReadIPList(cfg.IPListFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("IP list %s does not exist; run `autovpn domains resolve` first", cfg.IPListFile)
+	}
+	if err != nil {
+		return err
+	}
+	var addrs []netip.Addr
+	for _, e := range ips {
+		addrs = append(addrs, e.IP)
+	}
+	tx := newSysTx(cfg)
+	cur, err := tx.Read(conf, "WireGuard config")
+	if err != nil {
+		return err
+	}
+	if !tx.Exists(conf) {
+		return fmt.Errorf("WireGuard config %s does not exist; create it with your keys first", conf)
+	}
+	c, _ := wgconf.Parse(bytes.NewReader(cur))
+	notes, err := c.Sync(wgconf.SyncOptions{
+		Endpoint:    net.JoinHostPort("127.0.0.1", strconv.Itoa(int(cfg.WstunnelPort))),
+		IPs:         addrs,
+		ServerHosts: append(append([]string{}, cfg.ServerHosts...), cfg.ServerHostsV6...),
+		LocalIP:     cfg.WGLocalIP,
+		MTU:         cfg.MTU,
+		Keepalive:   int(cfg.KeepaliveInterval.Seconds()),
+	})
+	if err != nil {
+		return fmt.Errorf("WireGuard config %s: %w; nothing written", conf, err)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(app.Stderr, "note: %s\n", n)
+	}
+	tx.Write(conf, c.Bytes())
+	wrote, err := finishTx(app, tx, dryRun, "wg "+conf)
+	if wrote {
+		iface := cfg.WGInterface
+		if iface == "" {
+			iface = conf
+		}
+		fmt.Fprintf(app.Stdout, "wg %s: synced %d listed addresses; apply with: wg-quick down %s && wg-quick up %s\n", conf, len(addrs), iface, iface)
+	}
+	return err
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package sysedit
+
+import "io/fs"
+
+// owner reports no ownership on systems without Unix uids (Windows keeps
+// the ACL of the folder for a renamed file).
+func owner(fs.FileInfo) (uid, gid int, ok bool) { return 0, 0, false }

@@ -1,0 +1,17 @@
+//go:build unix
+
+package sysedit
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+// owner returns the uid and gid of a file where the OS has them.
+func owner(fi fs.FileInfo) (uid, gid int, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return int(st.Uid), int(st.Gid), true
+}
