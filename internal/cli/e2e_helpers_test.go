@@ -20,7 +20,7 @@ import (
 
 // pair is a real server and client on loopback, with echo destinations.
 type pair struct {
-	t       *testing.T
+	t       testing.TB
 	scfg    *config.Config
 	ccfg    *config.Config
 	srv     *runningServer
@@ -32,7 +32,7 @@ type pair struct {
 	log     *slog.Logger
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -41,7 +41,7 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // newPair starts echo destinations, a server and a client. mutate may
 // change either config before start.
-func newPair(t *testing.T, mutate func(s, c *config.Config)) *pair {
+func newPair(t testing.TB, mutate func(s, c *config.Config)) *pair {
 	t.Helper()
 	p := &pair{t: t, echo: map[string]string{}, udpEcho: map[string]string{}, log: testLogger(t)}
 	for fam, host := range map[string]string{"4": "127.0.0.1", "6": "::1"} {
@@ -111,7 +111,7 @@ func (p *pair) waitUp() {
 	}
 }
 
-func startTCPEcho(t *testing.T, host string) string {
+func startTCPEcho(t testing.TB, host string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
@@ -132,7 +132,7 @@ func startTCPEcho(t *testing.T, host string) string {
 	return ln.Addr().String()
 }
 
-func startUDPEcho(t *testing.T, host string) string {
+func startUDPEcho(t testing.TB, host string) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
 	if err != nil {
@@ -155,7 +155,7 @@ func startUDPEcho(t *testing.T, host string) string {
 }
 
 // writeCert writes a self-signed pair into dir and returns paths and pin.
-func writeCert(t *testing.T, dir string) (cert, key string, pin []byte) {
+func writeCert(t testing.TB, dir string) (cert, key string, pin []byte) {
 	t.Helper()
 	c, k, err := tlsutil.GenerateSelfSigned([]string{"127.0.0.1", "::1", "localhost"})
 	if err != nil {
