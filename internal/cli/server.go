@@ -137,7 +137,7 @@ func listenServer(log *slog.Logger, cfg *config.Config) ([]net.Listener, error) 
 			closeAll(lns)
 			return nil, fmt.Errorf("SERVER_LISTEN %s: %w", a, err)
 		}
-		lns = append(lns, ln)
+		lns = append(lns, server.LimitListener(ln, 0))
 	}
 	return lns, nil
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/autovpn/autovpn/internal/netx"
@@ -40,8 +41,12 @@ type Server struct {
 	Log      *slog.Logger        // nil: discard
 	Events   Events              // nil: no metrics
 
-	// MaxStreams bounds concurrent streams per session (0 → 32768).
+	// MaxStreams bounds concurrent streams per session (0 → DefaultMaxStreams).
 	MaxStreams int
+	// MaxSessionsPerSource bounds tunnels per source address (0 → DefaultSessionsPerSource).
+	MaxSessionsPerSource int
+	// MaxUDPPerSession bounds UDP associations per tunnel (0 → DefaultUDPPerSession).
+	MaxUDPPerSession int
 	// OpenTimeout bounds reading a stream's open request and dialling (0 → 15 s).
 	OpenTimeout time.Duration
 
@@ -49,6 +54,7 @@ type Server struct {
 	sessions map[*tunnel.Session]struct{}
 	wg       sync.WaitGroup
 	draining bool
+	sources  perSource
 }
 
 // Events are the server's metric hooks (metrics.Server implements them).
@@ -89,6 +95,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
+	src := sourceKey(remoteAddr(r))
+	if !s.sources.acquire(src, orDefault(s.MaxSessionsPerSource, DefaultSessionsPerSource)) {
+		s.log().Warn("too many tunnels from one source, refusing", "source", src)
+		http.Error(w, "server busy", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.sources.release(src)
 
 	sess, err := tunnel.Upgrade(w, r, s.log())
 	if err != nil {
@@ -123,11 +136,9 @@ func (s *Server) track(sess *tunnel.Session, add bool) {
 func (s *Server) serveSession(sess *tunnel.Session) {
 	defer sess.Wait()
 	defer sess.Close()
-	max := s.MaxStreams
-	if max <= 0 {
-		max = 32768
-	}
+	max := orDefault(s.MaxStreams, DefaultMaxStreams)
 	sem := make(chan struct{}, max)
+	state := &sessionState{}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -146,7 +157,7 @@ func (s *Server) serveSession(sess *tunnel.Session) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			s.serveStream(st)
+			s.serveStream(st, state)
 		}()
 	}
 }
@@ -189,6 +200,26 @@ func (s *Server) closeAll() {
 	for sess := range s.sessions {
 		sess.Close()
 	}
+}
+
+// sessionState is what the streams of one tunnel share.
+type sessionState struct {
+	udp atomic.Int32 // open UDP associations
+}
+
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func remoteAddr(r *http.Request) net.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return &net.TCPAddr{}
+	}
+	return net.TCPAddrFromAddrPort(ap)
 }
 
 func familyOf(a netip.Addr) string {

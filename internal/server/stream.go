@@ -21,7 +21,7 @@ func (s *Server) openTimeout() time.Duration {
 	return 15 * time.Second
 }
 
-func (s *Server) serveStream(st *smux.Stream) {
+func (s *Server) serveStream(st *smux.Stream, state *sessionState) {
 	defer st.Close()
 	st.SetReadDeadline(time.Now().Add(s.openTimeout()))
 	open, err := wire.ReadOpen(st)
@@ -39,7 +39,7 @@ func (s *Server) serveStream(st *smux.Stream) {
 	case wire.KindTCP:
 		s.serveTCP(st, open)
 	case wire.KindUDP:
-		s.serveUDP(st, open)
+		s.serveUDP(st, open, state)
 	case wire.KindResolve:
 		s.serveResolve(st)
 	}

@@ -18,7 +18,14 @@ const udpIdle = 5 * time.Minute
 // serveUDP runs one UDP association: datagrams framed on the stream, sent
 // from one local UDP socket. Every datagram's destination is resolved (names
 // are cached for the association) and checked against the policy.
-func (s *Server) serveUDP(st *smux.Stream, open wire.Open) {
+func (s *Server) serveUDP(st *smux.Stream, open wire.Open, state *sessionState) {
+	limit := orDefault(s.MaxUDPPerSession, DefaultUDPPerSession)
+	if n := state.udp.Add(1); int(n) > limit {
+		state.udp.Add(-1)
+		s.fail(st, wire.KindUDP, &netx.DialError{Code: netx.GeneralFailure, Addr: "udp", Msg: "too many UDP associations on this tunnel"})
+		return
+	}
+	defer state.udp.Add(-1)
 	pc, err := net.ListenUDP("udp", nil)
 	if err != nil {
 		s.fail(st, wire.KindUDP, &netx.DialError{Code: netx.GeneralFailure, Addr: "udp", Msg: "open udp socket: " + err.Error()})
