@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -67,6 +69,7 @@ type runningClient struct {
 	listeners []listener
 	started   time.Time
 	wg        sync.WaitGroup
+	bound     []io.Closer // listeners, closed if start fails half-way
 }
 
 func (r *runningClient) wait() { r.wg.Wait() }
@@ -82,9 +85,19 @@ func (r *runningClient) addr(kind string, v6 bool) string {
 	return ""
 }
 
+// port is the bound port of the first listener of kind, else def.
+func (r *runningClient) port(kind string, def uint16) uint16 {
+	if a := r.addr(kind, false); a != "" {
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			return ap.Port()
+		}
+	}
+	return def
+}
+
 // startClient starts the tunnel client, its listeners on LISTEN_V4 and
 // LISTEN_V6, and the admin server; everything stops when ctx ends.
-func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode string) (*runningClient, error) {
+func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode string) (rc *runningClient, err error) {
 	reg := metrics.NewRegistry()
 	ev := metrics.NewClient(reg)
 	c, err := client.New(client.Options{
@@ -101,12 +114,19 @@ func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rc := &runningClient{c: c, cfg: cfg, started: time.Now()}
+	rc = &runningClient{c: c, cfg: cfg, started: time.Now()}
+	defer func() {
+		if err != nil {
+			for _, b := range rc.bound {
+				b.Close()
+			}
+		}
+	}()
 	hosts := []string{cfg.ListenV4}
 	if cfg.EnableIPv6 {
 		hosts = append(hosts, cfg.ListenV6)
 	}
-	pac := newPACSource(cfg)
+	pac := newPACSource(cfg, log)
 	var serves []func()
 	for _, h := range hosts {
 		v6 := h != cfg.ListenV4
@@ -133,6 +153,7 @@ func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode
 			}
 		}
 	}
+	pac.socks5Port, pac.httpPort = rc.port("socks5", cfg.SOCKS5Port), rc.port("http", cfg.HTTPPort)
 	for _, f := range serves {
 		rc.wg.Add(1)
 		go func() { defer rc.wg.Done(); f() }()
@@ -155,6 +176,7 @@ func (rc *runningClient) bindTCP(log *slog.Logger, kind, host string, port uint1
 	if err != nil {
 		return nil, rc.bindFailed(log, kind, addr, v6, err)
 	}
+	rc.bound = append(rc.bound, ln)
 	rc.listeners = append(rc.listeners, listener{Kind: kind, Addr: ln.Addr().String()})
 	log.Info("listening", "kind", kind, "addr", ln.Addr().String())
 	return func() { serve(ln) }, nil
@@ -170,6 +192,7 @@ func (rc *runningClient) bindUDP(log *slog.Logger, host string, port uint16, v6 
 	if err != nil {
 		return nil, rc.bindFailed(log, "udp", addr, v6, err)
 	}
+	rc.bound = append(rc.bound, pc)
 	rc.listeners = append(rc.listeners, listener{Kind: "udp", Addr: pc.LocalAddr().String()})
 	log.Info("listening", "kind", "udp forward", "addr", pc.LocalAddr().String(), "target", "server 127.0.0.1:"+strconv.Itoa(int(rc.cfg.ServerRestrictPort)))
 	return func() { serve(pc) }, nil
