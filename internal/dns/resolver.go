@@ -123,6 +123,9 @@ func (r *Resolver) LookupAddrs(ctx context.Context, host string) ([]Record, erro
 	if ip, ok := literal(host); ok {
 		return []Record{{IP: ip, TTL: uint32(r.opts.MaxTTL / time.Second)}}, nil
 	}
+	if recs, ok := r.cachedAddrs(host); ok {
+		return recs, nil
+	}
 	var v6 []Record
 	var err6 error
 	done := make(chan struct{})
@@ -142,10 +145,35 @@ func (r *Resolver) LookupAddrs(ctx context.Context, host string) ([]Record, erro
 		return nil, err4
 	case err6 != nil && !errors.Is(err6, ErrNotFound):
 		return nil, err6 // a failure says more than a missing family
+	case err4 != nil && err6 != nil:
+		return nil, bothFamilies(err4)
 	case err4 != nil:
 		return nil, err4
 	}
 	return nil, err6
+}
+
+// cachedAddrs answers from fresh positive cache entries of both families
+// without starting a goroutine: the common case on a busy server.
+func (r *Resolver) cachedAddrs(host string) ([]Record, bool) {
+	name, now := mdns.Fqdn(trimName(host)), r.now()
+	e4, ok4, fresh4 := r.cache.get(cacheKey{name: name, qtype: mdns.TypeA}, now)
+	e6, ok6, fresh6 := r.cache.get(cacheKey{name: name, qtype: mdns.TypeAAAA}, now)
+	if !ok4 || !ok6 || !fresh4 || !fresh6 || e4.err != nil || e6.err != nil || len(e4.records)+len(e6.records) == 0 {
+		return nil, false
+	}
+	return append(withTTL(e4.records, e4.expires, now, false), withTTL(e6.records, e6.expires, now, false)...), true
+}
+
+// bothFamilies relabels an A lookup error as one for A and AAAA.
+func bothFamilies(err error) error {
+	var le *Error
+	if errors.As(err, &le) {
+		c := *le
+		c.Qtype = 0
+		return &c
+	}
+	return err
 }
 
 // Lookup returns the records of one type (dns.TypeA or dns.TypeAAAA) for

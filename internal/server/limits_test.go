@@ -84,3 +84,20 @@ func TestSourceKeyGroupsIPv6By64(t *testing.T) {
 		t.Fatalf("mapped address keyed as %v", m)
 	}
 }
+
+func TestResolveBucket(t *testing.T) {
+	var b bucket
+	now := time.Unix(1000, 0)
+	if !b.take(4000, 1000, 4000, now) {
+		t.Fatal("a full burst was refused")
+	}
+	if b.take(1, 1000, 4000, now) {
+		t.Fatal("an empty bucket gave a token")
+	}
+	if !b.take(500, 1000, 4000, now.Add(500*time.Millisecond)) {
+		t.Fatal("the bucket did not refill at the rate")
+	}
+	if b.take(1, 1000, 4000, now.Add(500*time.Millisecond)) {
+		t.Fatal("refilled more than the rate")
+	}
+}

@@ -13,11 +13,15 @@ import (
 
 // serveResolve answers one resolve request: A and AAAA for every name, with
 // TTLs, resolved by the server so the client's local DNS never sees them.
-func (s *Server) serveResolve(st *smux.Stream) {
+func (s *Server) serveResolve(st *smux.Stream, state *sessionState) {
 	st.SetReadDeadline(time.Now().Add(s.openTimeout()))
 	names, err := wire.ReadResolveRequest(st)
 	if err != nil {
 		s.fail(st, wire.KindResolve, &netx.DialError{Code: netx.BadAddress, Addr: "resolve", Msg: err.Error()})
+		return
+	}
+	if !state.resolve.take(len(names), resolveRate, resolveBurst, time.Now()) {
+		s.fail(st, wire.KindResolve, &netx.DialError{Code: netx.GeneralFailure, Addr: "resolve", Msg: "resolve rate limit of this tunnel reached, retry shortly"})
 		return
 	}
 	if s.Events != nil {

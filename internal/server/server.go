@@ -204,7 +204,39 @@ func (s *Server) closeAll() {
 
 // sessionState is what the streams of one tunnel share.
 type sessionState struct {
-	udp atomic.Int32 // open UDP associations
+	udp     atomic.Int32 // open UDP associations
+	resolve bucket       // names resolved, rate-limited
+}
+
+// Resolve rate per tunnel: a resolve of a whole domain list (tens of
+// thousands of names) runs at full speed in bursts, a flood does not.
+const (
+	resolveRate  = 1000 // names per second
+	resolveBurst = 4000
+)
+
+// bucket is a token bucket (names per second with a burst).
+type bucket struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// take removes n tokens if they are there.
+func (b *bucket) take(n int, rate, burst float64, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = burst
+	} else {
+		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	}
+	b.last = now
+	if b.tokens < float64(n) {
+		return false
+	}
+	b.tokens -= float64(n)
+	return true
 }
 
 func orDefault(v, def int) int {

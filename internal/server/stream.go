@@ -41,7 +41,7 @@ func (s *Server) serveStream(st *smux.Stream, state *sessionState) {
 	case wire.KindUDP:
 		s.serveUDP(st, open, state)
 	case wire.KindResolve:
-		s.serveResolve(st)
+		s.serveResolve(st, state)
 	}
 }
 
