@@ -9,7 +9,6 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -70,9 +69,6 @@ type Client struct {
 	bg      sync.WaitGroup // background re-probes
 }
 
-// ErrTunnelDown is wrapped by dial errors when no tunnel could be had.
-var ErrTunnelDown = errors.New("tunnel to server is down")
-
 // New validates o and returns a Client that is not yet running.
 func New(o Options) (*Client, error) {
 	if len(o.Servers) == 0 {
@@ -93,7 +89,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{
 		o:       o,
 		log:     o.Log,
-		mem:     pathsel.New(o.Policy, pathsel.Options{}),
+		mem:     pathsel.New(o.Policy, pathsel.Options{ProbeInterval: probeAfter(o.Keepalive)}),
 		ev:      o.Events,
 		settled: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
@@ -146,6 +142,12 @@ func (c *Client) Run(ctx context.Context) error {
 		case <-c.kick:
 		}
 	}
+}
+
+// probeAfter is how old a family's failure must be before it is probed
+// again: five keepalive intervals, at most 30 s.
+func probeAfter(keepalive time.Duration) time.Duration {
+	return min(5*keepalive, 30*time.Second)
 }
 
 func (c *Client) probeInterval() time.Duration {
@@ -258,7 +260,10 @@ func (c *Client) waitTunnel(ctx context.Context) (*tunnel.Session, error) {
 			return s, nil
 		}
 		if tried {
-			return nil, fmt.Errorf("%w: %v", ErrTunnelDown, lastErr)
+			if lastErr == nil {
+				lastErr = errors.New("no tunnel to the server")
+			}
+			return nil, lastErr
 		}
 		c.wake()
 		select {
@@ -266,7 +271,7 @@ func (c *Client) waitTunnel(ctx context.Context) (*tunnel.Session, error) {
 			if lastErr == nil {
 				lastErr = ctx.Err()
 			}
-			return nil, fmt.Errorf("%w: %v", ErrTunnelDown, lastErr)
+			return nil, lastErr
 		case <-ch:
 		}
 	}

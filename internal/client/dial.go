@@ -20,9 +20,13 @@ import (
 // waits for the server's reply. A tunnel that fails here is dropped and the
 // open is retried once on a fresh one.
 func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra []byte) (*smux.Stream, wire.Reply, error) {
+	subject := dst.String()
+	if subject == "" {
+		subject = kind.String()
+	}
 	msg, err := wire.AppendOpen(make([]byte, 0, 64+len(extra)), wire.Open{Kind: kind, Policy: c.o.Policy, Addr: dst})
 	if err != nil {
-		return nil, wire.Reply{}, &netx.DialError{Code: netx.BadAddress, Addr: dst.String(), Msg: err.Error()}
+		return nil, wire.Reply{}, &netx.DialError{Code: netx.BadAddress, Addr: subject, Msg: err.Error()}
 	}
 	msg = append(msg, extra...)
 	ctx, cancel := context.WithTimeout(ctx, c.o.OpenTimeout)
@@ -30,18 +34,18 @@ func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra 
 	for try := 0; ; try++ {
 		sess, err := c.waitTunnel(ctx)
 		if err != nil {
-			return nil, wire.Reply{}, &netx.DialError{Code: netx.TunnelDown, Addr: dst.String(), Msg: err.Error()}
+			return nil, wire.Reply{}, &netx.DialError{Code: netx.TunnelDown, Addr: subject, Msg: err.Error()}
 		}
 		st, rep, err := openOn(ctx, sess, msg)
 		if err == nil {
 			return st, rep, nil
 		}
 		if ctx.Err() != nil {
-			return nil, wire.Reply{}, &netx.DialError{Code: netx.Timeout, Addr: dst.String(), Msg: "no answer from server: " + ctx.Err().Error()}
+			return nil, wire.Reply{}, &netx.DialError{Code: netx.Timeout, Addr: subject, Msg: "no answer from server: " + ctx.Err().Error()}
 		}
 		c.dropCurrent(sess, fmt.Errorf("stream open failed: %w", err))
 		if try == 1 {
-			return nil, wire.Reply{}, &netx.DialError{Code: netx.TunnelDown, Addr: dst.String(), Msg: err.Error()}
+			return nil, wire.Reply{}, &netx.DialError{Code: netx.TunnelDown, Addr: subject, Msg: err.Error()}
 		}
 	}
 }

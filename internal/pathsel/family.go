@@ -113,9 +113,37 @@ func (s State) String() string {
 
 // FamilyState is one family's entry in a Snapshot.
 type FamilyState struct {
-	Family    Family
-	State     State
-	RTT       time.Duration // last measured (0: never succeeded), kept while broken
-	LastError string        // last failure, one line ("" if none)
-	Since     time.Time     // when State began (zero: never)
+	Family    Family        `json:"family"`
+	State     State         `json:"state"`
+	RTT       time.Duration `json:"rtt_ns"`               // last measured (0: never succeeded), kept while broken
+	LastError string        `json:"last_error,omitempty"` // last failure, one line ("" if none)
+	Since     time.Time     `json:"since"`                // when State began (zero: never)
+}
+
+// MarshalText writes the family's name ("ipv4", "ipv6") in JSON and text.
+func (f Family) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText reads a family's name.
+func (f *Family) UnmarshalText(b []byte) error {
+	for _, g := range Families {
+		if g.String() == string(b) {
+			*f = g
+			return nil
+		}
+	}
+	return fmt.Errorf("pathsel: unknown family %q", b)
+}
+
+// MarshalText writes the state's name ("ok", "broken", ...).
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name.
+func (s *State) UnmarshalText(b []byte) error {
+	for st := Unknown; st <= Disabled; st++ {
+		if st.String() == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("pathsel: unknown state %q", b)
 }

@@ -1,6 +1,7 @@
 package pathsel
 
 import (
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strings"
@@ -235,5 +236,20 @@ func TestConcurrentUse(t *testing.T) {
 	m.Success(IPv6, time.Millisecond)
 	if m.First() != IPv6 || m.Broken(IPv6) {
 		t.Errorf("after a final IPv6 success: First = %v, Broken = %v", m.First(), m.Broken(IPv6))
+	}
+}
+
+func TestFamilyStateJSONUsesNames(t *testing.T) {
+	in := FamilyState{Family: IPv6, State: Broken, LastError: "timeout"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"family":"ipv6"`) || !strings.Contains(string(b), `"state":"broken"`) {
+		t.Fatalf("JSON %s lacks names", b)
+	}
+	var out FamilyState
+	if err := json.Unmarshal(b, &out); err != nil || out.Family != IPv6 || out.State != Broken {
+		t.Fatalf("round trip: %+v %v", out, err)
 	}
 }

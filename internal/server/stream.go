@@ -120,6 +120,11 @@ func (s *Server) serveTCP(st *smux.Stream, open wire.Open) {
 		s.fail(st, wire.KindTCP, err)
 		return
 	}
+	if err := policyExcludes(open.Policy, addrs); err != nil {
+		cancel()
+		s.fail(st, wire.KindTCP, err)
+		return
+	}
 	d := s.dialer(open.Policy)
 	conn, got, err := d.DialAddrs(ctx, addrs)
 	cancel()
@@ -145,6 +150,22 @@ func (s *Server) dialer(p netx.Policy) *netx.HappyEyeballs {
 	}
 	d.Policy = p
 	return &d
+}
+
+// policyExcludes says so when the client's family policy rules out every
+// address of the destination, so the error names the client's setting
+// rather than the server's routes.
+func policyExcludes(p netx.Policy, addrs []netip.AddrPort) error {
+	for _, a := range addrs {
+		if p.Allows(a.Addr()) {
+			return nil
+		}
+	}
+	fam := "IPv6"
+	if p == netx.IPv6Only {
+		fam = "IPv4"
+	}
+	return &netx.DialError{Code: netx.NoFamily, Addr: addrsText(addrs), Msg: "the destination has only " + fam + " addresses and the client's policy (" + p.String() + ") excludes " + fam}
 }
 
 // explainFamily turns "network unreachable" on a destination that has only
