@@ -44,9 +44,9 @@ func adminMux(g prometheus.Gatherer, ready func() bool, status func() any) *http
 // serveAdmin serves h on addr (and, with alsoV6 and a loopback IPv4 addr,
 // on [::1] at the same port) until ctx ends. "" disables it. Bind errors are
 // logged, not fatal: the tunnel matters more than its dashboard.
-func serveAdmin(ctx context.Context, log *slog.Logger, addr string, h http.Handler, alsoV6 bool) (stop func()) {
+func serveAdmin(ctx context.Context, log *slog.Logger, addr string, h http.Handler, alsoV6 bool) (stop func(), bound []string) {
 	if addr == "" {
-		return func() {}
+		return func() {}, nil
 	}
 	addrs := []string{addr}
 	if host, port, err := net.SplitHostPort(addr); err == nil && alsoV6 && host == "127.0.0.1" {
@@ -65,6 +65,7 @@ func serveAdmin(ctx context.Context, log *slog.Logger, addr string, h http.Handl
 			continue
 		}
 		log.Info("admin listening", "addr", ln.Addr().String())
+		bound = append(bound, ln.Addr().String())
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -78,5 +79,5 @@ func serveAdmin(ctx context.Context, log *slog.Logger, addr string, h http.Handl
 		stopCtx()
 		hs.Close()
 		wg.Wait()
-	}
+	}, bound
 }

@@ -70,6 +70,15 @@ type runningClient struct {
 	started   time.Time
 	wg        sync.WaitGroup
 	bound     []io.Closer // listeners, closed if start fails half-way
+	admin     []string    // bound admin addresses
+}
+
+// adminAddr is the first bound admin address ("" when off).
+func (r *runningClient) adminAddr() string {
+	if len(r.admin) == 0 {
+		return ""
+	}
+	return r.admin[0]
 }
 
 func (r *runningClient) wait() { r.wg.Wait() }
@@ -162,7 +171,8 @@ func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode
 	go func() { defer rc.wg.Done(); c.Run(ctx) }()
 	mux := adminMux(reg, func() bool { return c.Up() }, func() any { return rc.status() })
 	mux.HandleFunc("GET /proxy.pac", pac.serveHTTP)
-	stopAdmin := serveAdmin(ctx, log, cfg.AdminAddr, mux, cfg.EnableIPv6)
+	stopAdmin, adminBound := serveAdmin(ctx, log, cfg.AdminAddr, mux, cfg.EnableIPv6)
+	rc.admin = adminBound
 	rc.wg.Add(1)
 	go func() { defer rc.wg.Done(); <-ctx.Done(); stopAdmin() }()
 	return rc, nil

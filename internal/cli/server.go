@@ -105,7 +105,7 @@ func startServer(ctx context.Context, log *slog.Logger, cfg *config.Config) (*ru
 			}
 		}()
 	}
-	stopMetrics := serveAdmin(ctx, log, cfg.MetricsAddr, adminMux(reg, func() bool { return true }, nil), false)
+	stopMetrics, _ := serveAdmin(ctx, log, cfg.MetricsAddr, adminMux(reg, func() bool { return true }, nil), false)
 	go func() {
 		defer close(rs.done)
 		<-ctx.Done()

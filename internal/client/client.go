@@ -49,6 +49,7 @@ type Events interface {
 	StreamFailure(kind, reason string)
 	StreamClosed(kind string)
 	TunnelsUp(family string, n int)
+	Bytes(direction, family string, n int64)
 }
 
 // Client maintains the tunnel. Create it with New, start it with Run.
@@ -299,3 +300,4 @@ func (nopEvents) StreamOpen(string, string)       {}
 func (nopEvents) StreamFailure(string, string)    {}
 func (nopEvents) StreamClosed(string)             {}
 func (nopEvents) TunnelsUp(string, int)           {}
+func (nopEvents) Bytes(string, string, int64)     {}

@@ -104,6 +104,11 @@ func (c *Client) attempt(ctx context.Context, addr netip.AddrPort) (net.Conn, er
 		TLSPin:    c.o.TLSPin,
 		Keepalive: c.o.Keepalive,
 		Log:       c.log,
+		OnRTT: func(rtt time.Duration) {
+			fam := pathsel.FamilyOf(addr.Addr())
+			c.ev.TunnelRTT(fam.String(), rtt)
+			c.mem.Success(fam, rtt)
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/autovpn/autovpn/internal/metrics"
@@ -95,7 +97,7 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 		fam = pathsel.FamilyOf(rep.Addr.IP).String()
 	}
 	c.ev.StreamOpen("tcp", fam)
-	return &streamConn{Stream: st, remote: rep.Addr, c: c, kind: "tcp"}, nil
+	return &streamConn{Stream: st, remote: rep.Addr, c: c, kind: "tcp", fam: fam}, nil
 }
 
 // streamConn is a tunnelled TCP connection; RemoteAddr is the address the
@@ -105,7 +107,29 @@ type streamConn struct {
 	remote wire.Addr
 	c      *Client
 	kind   string
+	fam    string
 	once   sync.Once
+	up     atomic.Int64 // bytes written into the tunnel
+	down   atomic.Int64 // bytes read from it
+}
+
+func (s *streamConn) Write(p []byte) (int, error) {
+	n, err := s.Stream.Write(p)
+	s.up.Add(int64(n))
+	return n, err
+}
+
+func (s *streamConn) Read(p []byte) (int, error) {
+	n, err := s.Stream.Read(p)
+	s.down.Add(int64(n))
+	return n, err
+}
+
+// WriteTo keeps the stream's zero-copy hand-over and counts what it moved.
+func (s *streamConn) WriteTo(w io.Writer) (int64, error) {
+	n, err := s.Stream.WriteTo(w)
+	s.down.Add(n)
+	return n, err
 }
 
 func (s *streamConn) RemoteAddr() net.Addr {
@@ -116,7 +140,11 @@ func (s *streamConn) RemoteAddr() net.Addr {
 }
 
 func (s *streamConn) Close() error {
-	s.once.Do(func() { s.c.ev.StreamClosed(s.kind) })
+	s.once.Do(func() {
+		s.c.ev.StreamClosed(s.kind)
+		s.c.ev.Bytes("up", s.fam, s.up.Load())
+		s.c.ev.Bytes("down", s.fam, s.down.Load())
+	})
 	return s.Stream.Close()
 }
 

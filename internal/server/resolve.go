@@ -57,6 +57,16 @@ func (s *Server) resolveOne(ctx context.Context, name string) wire.NameAnswer {
 	recs, err := s.Resolver.LookupAddrs(ctx, name)
 	switch {
 	case err == nil:
+		if s.Events != nil {
+			v4 := 0
+			for _, r := range recs {
+				if r.IP.Unmap().Is4() {
+					v4++
+				}
+			}
+			s.Events.DNSAnswers("A", v4)
+			s.Events.DNSAnswers("AAAA", len(recs)-v4)
+		}
 		return wire.NameAnswer{Code: netx.OK, Records: recs}
 	case errors.Is(err, context.DeadlineExceeded):
 		return wire.NameAnswer{Code: netx.Timeout}

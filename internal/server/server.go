@@ -66,6 +66,8 @@ type Events interface {
 	StreamFailure(kind, reason string)
 	StreamClosed(kind string)
 	DestinationDenied(kind string)
+	Bytes(direction, family string, n int64)
+	DNSAnswers(qtype string, n int)
 }
 
 func (s *Server) log() *slog.Logger {

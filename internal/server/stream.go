@@ -132,15 +132,20 @@ func (s *Server) serveTCP(st *smux.Stream, open wire.Open) {
 		s.fail(st, wire.KindTCP, explainFamily(err, addrs))
 		return
 	}
+	fam := familyOf(got.Addr())
 	if s.Events != nil {
-		s.Events.StreamOpen("tcp", familyOf(got.Addr()))
+		s.Events.StreamOpen("tcp", fam)
 		defer s.Events.StreamClosed("tcp")
 	}
 	if err := s.reply(st, wire.Reply{Code: netx.OK, Addr: wire.Addr{IP: got.Addr(), Port: got.Port()}}); err != nil {
 		conn.Close()
 		return
 	}
-	netx.Relay(st, conn)
+	up, down, _ := netx.Relay(st, conn)
+	if s.Events != nil {
+		s.Events.Bytes("up", fam, up)
+		s.Events.Bytes("down", fam, down)
+	}
 }
 
 func (s *Server) dialer(p netx.Policy) *netx.HappyEyeballs {

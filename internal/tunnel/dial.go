@@ -28,6 +28,7 @@ type ClientOptions struct {
 	TLSPin    []byte        // SHA-256 of the server's DER certificate; when set it replaces CA verification
 	Keepalive time.Duration // ping interval; 0 → DefaultKeepalive
 	Log       *slog.Logger
+	OnRTT     func(time.Duration) // called with every keepalive round trip (nil: none)
 }
 
 // ErrPinMismatch is returned when the server's certificate does not match TLSPin.
@@ -92,7 +93,11 @@ func handshake(ctx context.Context, conn net.Conn, o ClientOptions) (*Session, e
 		defer ws.PutReader(br)
 	}
 	conn.SetDeadline(time.Time{})
-	return newSession(newWSConn(conn, buffered, true), true, ka, o.Log)
+	s, err := newSession(newWSConn(conn, buffered, true), true, ka, o.Log)
+	if err == nil {
+		s.onRTT = o.OnRTT
+	}
+	return s, err
 }
 
 func clientTLSConfig(hostport string, pin []byte) *tls.Config {

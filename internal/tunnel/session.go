@@ -54,6 +54,7 @@ type Session struct {
 	log      *slog.Logger
 
 	rtt       atomic.Int64 // nanoseconds, last keepalive round trip; 0 before the first
+	onRTT     func(time.Duration)
 	closeOnce sync.Once
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -134,6 +135,9 @@ func (s *Session) pong(p []byte) {
 	sent := int64(binary.BigEndian.Uint64(p))
 	if rtt := time.Now().UnixNano() - sent; rtt > 0 {
 		s.rtt.Store(rtt)
+		if s.onRTT != nil {
+			s.onRTT(time.Duration(rtt))
+		}
 	}
 }
 
