@@ -106,7 +106,7 @@ func (r *runningClient) port(kind string, def uint16) uint16 {
 
 // startClient starts the tunnel client, its listeners on LISTEN_V4 and
 // LISTEN_V6, and the admin server; everything stops when ctx ends.
-func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode string) (rc *runningClient, err error) {
+func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode string) (_ *runningClient, err error) {
 	reg := metrics.NewRegistry()
 	ev := metrics.NewClient(reg)
 	c, err := client.New(client.Options{
@@ -123,7 +123,7 @@ func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rc = &runningClient{c: c, cfg: cfg, started: time.Now()}
+	rc := &runningClient{c: c, cfg: cfg, started: time.Now()}
 	defer func() {
 		if err != nil {
 			for _, b := range rc.bound {

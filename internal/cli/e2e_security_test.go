@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,5 +43,25 @@ func TestFloodDoesNotStopService(t *testing.T) {
 		}
 		echoThrough(t, conn, []byte("still here"))
 		conn.Close()
+	}
+}
+
+// TestClientStartFailsCleanly: a taken IPv4 port is a start error naming
+// it, and the listeners bound before it are released.
+func TestClientStartFailsCleanly(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	p := newPair(t, nil)
+	cfg := *p.ccfg
+	cfg.SOCKS5Port = 0
+	cfg.HTTPPort = uint16(port)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := startClient(ctx, p.log, &cfg, modeCombined); err == nil || !strings.Contains(err.Error(), fmt.Sprint(port)) {
+		t.Fatalf("start with a taken port: %v", err)
 	}
 }

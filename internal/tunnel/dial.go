@@ -93,11 +93,7 @@ func handshake(ctx context.Context, conn net.Conn, o ClientOptions) (*Session, e
 		defer ws.PutReader(br)
 	}
 	conn.SetDeadline(time.Time{})
-	s, err := newSession(newWSConn(conn, buffered, true), true, ka, o.Log)
-	if err == nil {
-		s.onRTT = o.OnRTT
-	}
-	return s, err
+	return newSession(newWSConn(conn, buffered, true), true, ka, o.Log, o.OnRTT)
 }
 
 func clientTLSConfig(hostport string, pin []byte) *tls.Config {

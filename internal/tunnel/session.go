@@ -60,14 +60,14 @@ type Session struct {
 	wg        sync.WaitGroup
 }
 
-func newSession(c *wsConn, client bool, interval time.Duration, log *slog.Logger) (*Session, error) {
+func newSession(c *wsConn, client bool, interval time.Duration, log *slog.Logger, onRTT func(time.Duration)) (*Session, error) {
 	if interval <= 0 {
 		interval = DefaultKeepalive
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Session{ws: c, interval: interval, log: log, done: make(chan struct{})}
+	s := &Session{ws: c, interval: interval, log: log, done: make(chan struct{}), onRTT: onRTT}
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 		s.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}

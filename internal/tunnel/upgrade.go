@@ -43,5 +43,5 @@ func Upgrade(w http.ResponseWriter, r *http.Request, log *slog.Logger) (*Session
 	}
 	// The server allows one extra interval of slack: the client pings every
 	// interval and declares the server dead after three of silence.
-	return newSession(newWSConn(conn, buffered, false), false, interval+interval/3, log)
+	return newSession(newWSConn(conn, buffered, false), false, interval+interval/3, log, nil)
 }
