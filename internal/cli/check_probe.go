@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -162,7 +159,7 @@ func (p checkProbe) fail(reason string, err error) checkProbe {
 // tlsStep runs the TLS handshake with the pin check of the tunnel client.
 func (p *checkProbe) tlsStep(ctx context.Context, conn net.Conn, host string, pin []byte) (net.Conn, error) {
 	name, _, _ := net.SplitHostPort(host)
-	tc := tls.Client(conn, checkTLSConfig(name, pin))
+	tc := tls.Client(conn, tunnel.ClientTLSConfig(name, pin))
 	start := time.Now()
 	err := tc.HandshakeContext(ctx)
 	switch {
@@ -184,24 +181,6 @@ func (p *checkProbe) tlsStep(ctx context.Context, conn net.Conn, host string, pi
 	return tc, nil
 }
 
-// checkTLSConfig verifies like the tunnel client: a pin replaces CA
-// verification, otherwise the system roots and name apply.
-func checkTLSConfig(name string, pin []byte) *tls.Config {
-	cfg := &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12}
-	if len(pin) > 0 {
-		cfg.InsecureSkipVerify = true // the pin below is the verification
-		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) > 0 {
-				sum := sha256.Sum256(raw[0])
-				if subtle.ConstantTimeCompare(sum[:], pin) == 1 {
-					return nil
-				}
-			}
-			return tunnel.ErrPinMismatch
-		}
-	}
-	return cfg
-}
 
 // awaitRTT waits for the session's first keepalive round trip.
 func awaitRTT(ctx context.Context, sess *tunnel.Session) (time.Duration, error) {

@@ -153,6 +153,15 @@ func firstCertDER(data []byte) ([]byte, error) {
 	return data, nil
 }
 
+// ErrPinMismatch is wrapped by the errors of VerifyPin.
+var ErrPinMismatch = errors.New("server certificate does not match TLS_PIN")
+
+// pinError is a pin failure: its own text, errors.Is ErrPinMismatch.
+type pinError string
+
+func (e pinError) Error() string { return string(e) }
+func (pinError) Unwrap() error   { return ErrPinMismatch }
+
 // VerifyPin returns a tls.Config.VerifyPeerCertificate function that accepts
 // the connection only if the leaf certificate's DER SHA-256 equals pin. Use
 // it with InsecureSkipVerify: the pin replaces chain and name checks.
@@ -160,11 +169,11 @@ func VerifyPin(pin []byte) func(rawCerts [][]byte, _ [][]*x509.Certificate) erro
 	want := bytes.Clone(pin)
 	return func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
 		if len(rawCerts) == 0 {
-			return errors.New("tls: server sent no certificate to check against TLS_PIN")
+			return pinError("tls: server sent no certificate to check against TLS_PIN")
 		}
 		got := sha256.Sum256(rawCerts[0])
 		if subtle.ConstantTimeCompare(got[:], want) != 1 {
-			return fmt.Errorf("tls: server certificate fingerprint sha256:%s does not match TLS_PIN", hex.EncodeToString(got[:]))
+			return pinError("tls: server certificate fingerprint sha256:" + hex.EncodeToString(got[:]) + " does not match TLS_PIN")
 		}
 		return nil
 	}

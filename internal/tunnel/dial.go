@@ -2,11 +2,7 @@ package tunnel
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/tlsutil"
 	"github.com/gobwas/ws"
 )
 
@@ -32,7 +29,7 @@ type ClientOptions struct {
 }
 
 // ErrPinMismatch is returned when the server's certificate does not match TLSPin.
-var ErrPinMismatch = errors.New("server certificate does not match TLS_PIN")
+var ErrPinMismatch = tlsutil.ErrPinMismatch
 
 // ErrRejected is returned when the server answers the upgrade with an HTTP
 // status (a wrong PREFIX gets 404, like any unknown path).
@@ -63,7 +60,7 @@ func handshake(ctx context.Context, conn net.Conn, o ClientOptions) (*Session, e
 	scheme := "ws"
 	if o.TLS {
 		scheme = "wss"
-		tc := tls.Client(conn, clientTLSConfig(host, o.TLSPin))
+		tc := tls.Client(conn, ClientTLSConfig(host, o.TLSPin))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, fmt.Errorf("tls handshake with %s: %w", conn.RemoteAddr(), err)
 		}
@@ -96,26 +93,18 @@ func handshake(ctx context.Context, conn net.Conn, o ClientOptions) (*Session, e
 	return newSession(newWSConn(conn, buffered, true), true, ka, o.Log, o.OnRTT)
 }
 
-func clientTLSConfig(hostport string, pin []byte) *tls.Config {
+// ClientTLSConfig is the client's TLS configuration for the server at
+// hostport: with a pin, exactly the pinned certificate is accepted (a
+// self-signed certificate is then safe); without one, CA verification.
+func ClientTLSConfig(hostport string, pin []byte) *tls.Config {
 	name, _, err := net.SplitHostPort(hostport)
 	if err != nil {
 		name = hostport
 	}
 	cfg := &tls.Config{ServerName: name, MinVersion: tls.VersionTLS12}
 	if len(pin) > 0 {
-		// The pin replaces CA verification: a self-signed certificate is safe
-		// when its fingerprint is known.
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return fmt.Errorf("tls: %w: no certificate", ErrPinMismatch)
-			}
-			sum := sha256.Sum256(raw[0])
-			if subtle.ConstantTimeCompare(sum[:], pin) != 1 {
-				return fmt.Errorf("tls: %w: got sha256:%s", ErrPinMismatch, hex.EncodeToString(sum[:]))
-			}
-			return nil
-		}
+		cfg.InsecureSkipVerify = true // VerifyPeerCertificate below is the verification
+		cfg.VerifyPeerCertificate = tlsutil.VerifyPin(pin)
 	}
 	return cfg
 }
