@@ -181,7 +181,6 @@ func (p *checkProbe) tlsStep(ctx context.Context, conn net.Conn, host string, pi
 	return tc, nil
 }
 
-
 // awaitRTT waits for the session's first keepalive round trip.
 func awaitRTT(ctx context.Context, sess *tunnel.Session) (time.Duration, error) {
 	sess.Ping()
