@@ -106,7 +106,10 @@ func setInText(text string, k *keyDef, enc string) string {
 	}
 	out := bom + strings.Join(parts, "")
 	if !found {
-		if out != "" && !strings.HasSuffix(out, "\n") {
+		switch {
+		case strings.HasSuffix(out, "\r"):
+			out += "\n" // a last line cut after its CR: complete the CRLF
+		case out != "" && !strings.HasSuffix(out, "\n"):
 			out += eol
 		}
 		out += k.Name + "=" + enc + eol
