@@ -10,18 +10,18 @@ import (
 	"time"
 
 	"github.com/autovpn/autovpn/internal/metrics"
+	"github.com/autovpn/autovpn/internal/mux"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/pathsel"
 	"github.com/autovpn/autovpn/internal/tunnel"
 	"github.com/autovpn/autovpn/internal/wire"
-	"github.com/xtaci/smux"
 )
 
 // open starts a stream of kind to dst on the current tunnel, sends the
 // open request (with extra, e.g. a resolve request, in the same frame) and
 // waits for the server's reply. A tunnel that fails here is dropped and the
 // open is retried once on a fresh one.
-func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra []byte) (*smux.Stream, wire.Reply, error) {
+func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra []byte) (*mux.Stream, wire.Reply, error) {
 	subject := dst.String()
 	if subject == "" {
 		subject = kind.String()
@@ -52,7 +52,7 @@ func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra 
 	}
 }
 
-func openOn(ctx context.Context, sess *tunnel.Session, msg []byte) (*smux.Stream, wire.Reply, error) {
+func openOn(ctx context.Context, sess *tunnel.Session, msg []byte) (*mux.Stream, wire.Reply, error) {
 	st, err := sess.OpenStream()
 	if err != nil {
 		return nil, wire.Reply{}, err
@@ -103,7 +103,7 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 // streamConn is a tunnelled TCP connection; RemoteAddr is the address the
 // server actually dialled.
 type streamConn struct {
-	*smux.Stream
+	*mux.Stream
 	remote wire.Addr
 	c      *Client
 	kind   string
@@ -143,7 +143,7 @@ func (s *streamConn) Close() error {
 	s.once.Do(func() {
 		s.c.ev.StreamClosed(s.kind)
 		s.c.ev.Bytes("up", s.fam, s.up.Load())
-		s.c.ev.Bytes("down", s.fam, s.down.Load())
+		s.c.ev.Bytes("down", s.fam, s.down.Load()+s.Stream.SinkBytes())
 	})
 	return s.Stream.Close()
 }
@@ -166,7 +166,7 @@ func (c *Client) ListenPacket(ctx context.Context) (netx.PacketConn, error) {
 }
 
 type packetConn struct {
-	st   *smux.Stream
+	st   *mux.Stream
 	c    *Client
 	wmu  sync.Mutex
 	wbuf []byte

@@ -6,14 +6,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/mux"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/wire"
-	"github.com/xtaci/smux"
 )
 
 // serveResolve answers one resolve request: A and AAAA for every name, with
 // TTLs, resolved by the server so the client's local DNS never sees them.
-func (s *Server) serveResolve(st *smux.Stream, state *sessionState) {
+func (s *Server) serveResolve(st *mux.Stream, state *sessionState) {
 	st.SetReadDeadline(time.Now().Add(s.openTimeout()))
 	names, err := wire.ReadResolveRequest(st)
 	if err != nil {

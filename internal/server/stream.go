@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/autovpn/autovpn/internal/metrics"
+	"github.com/autovpn/autovpn/internal/mux"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/wire"
-	"github.com/xtaci/smux"
 )
 
 func (s *Server) openTimeout() time.Duration {
@@ -21,7 +21,7 @@ func (s *Server) openTimeout() time.Duration {
 	return 15 * time.Second
 }
 
-func (s *Server) serveStream(st *smux.Stream, state *sessionState) {
+func (s *Server) serveStream(st *mux.Stream, state *sessionState) {
 	defer st.Close()
 	st.SetReadDeadline(time.Now().Add(s.openTimeout()))
 	open, err := wire.ReadOpen(st)
@@ -45,7 +45,7 @@ func (s *Server) serveStream(st *smux.Stream, state *sessionState) {
 	}
 }
 
-func (s *Server) reply(st *smux.Stream, r wire.Reply) error {
+func (s *Server) reply(st *mux.Stream, r wire.Reply) error {
 	b, err := wire.AppendReply(make([]byte, 0, 64), r)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (s *Server) reply(st *smux.Stream, r wire.Reply) error {
 }
 
 // fail answers an open with an error and counts it.
-func (s *Server) fail(st *smux.Stream, kind wire.Kind, err error) {
+func (s *Server) fail(st *mux.Stream, kind wire.Kind, err error) {
 	code := netx.CodeOf(err)
 	if code == netx.OK {
 		code = netx.GeneralFailure
@@ -112,7 +112,7 @@ func (s *Server) candidates(ctx context.Context, a wire.Addr, network string) ([
 	return out, nil
 }
 
-func (s *Server) serveTCP(st *smux.Stream, open wire.Open) {
+func (s *Server) serveTCP(st *mux.Stream, open wire.Open) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.openTimeout())
 	addrs, err := s.candidates(ctx, open.Addr, "tcp")
 	if err != nil {
@@ -205,4 +205,4 @@ func addrsText(addrs []netip.AddrPort) string {
 	return fmt.Sprintf("%s (+%d more)", addrs[0], len(addrs)-1)
 }
 
-var _ net.Conn = (*smux.Stream)(nil)
+var _ net.Conn = (*mux.Stream)(nil)

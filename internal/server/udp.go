@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/mux"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/wire"
-	"github.com/xtaci/smux"
 )
 
 // udpIdle ends an association that has moved nothing for this long.
@@ -18,7 +18,7 @@ const udpIdle = 5 * time.Minute
 // serveUDP runs one UDP association: datagrams framed on the stream, sent
 // from one local UDP socket. Every datagram's destination is resolved (names
 // are cached for the association) and checked against the policy.
-func (s *Server) serveUDP(st *smux.Stream, open wire.Open, state *sessionState) {
+func (s *Server) serveUDP(st *mux.Stream, open wire.Open, state *sessionState) {
 	limit := orDefault(s.MaxUDPPerSession, DefaultUDPPerSession)
 	if n := state.udp.Add(1); int(n) > limit {
 		state.udp.Add(-1)
@@ -55,7 +55,7 @@ func (s *Server) serveUDP(st *smux.Stream, open wire.Open, state *sessionState) 
 
 type udpAssoc struct {
 	s      *Server
-	st     *smux.Stream
+	st     *mux.Stream
 	pc     *net.UDPConn
 	policy netx.Policy
 	names  map[string]netip.Addr // only touched by upstream

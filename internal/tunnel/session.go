@@ -13,11 +13,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/xtaci/smux"
+	"github.com/autovpn/autovpn/internal/mux"
 )
 
 // Subprotocol is the WebSocket subprotocol both sides announce.
@@ -33,22 +34,14 @@ const DefaultKeepalive = 25 * time.Second
 // Path is the URL path of the tunnel under the secret prefix.
 func Path(prefix string) string { return "/" + prefix + "/v1" }
 
-// muxConfig is the smux configuration of both sides. Keepalive is ours (the
-// WebSocket ping below), so smux's own is off.
-func muxConfig() *smux.Config {
-	c := smux.DefaultConfig()
-	c.Version = 2
-	c.KeepAliveDisabled = true
-	c.MaxFrameSize = 65535
-	c.MaxReceiveBuffer = 16 << 20
-	c.MaxStreamBuffer = 2 << 20
-	return c
-}
+// muxConfig is the multiplexer configuration of both sides; its defaults
+// (64 KiB frames, 1 MiB window per stream) are what the tunnel wants.
+func muxConfig() mux.Config { return mux.Config{} }
 
 // Session is one tunnel: a WebSocket connection multiplexing streams.
 type Session struct {
 	ws       *wsConn
-	mux      *smux.Session
+	mux      *mux.Session
 	remote   netip.AddrPort
 	interval time.Duration
 	log      *slog.Logger
@@ -71,16 +64,11 @@ func newSession(c *wsConn, client bool, interval time.Duration, log *slog.Logger
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 		s.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
-	var err error
 	if client {
 		c.onPong = s.pong
-		s.mux, err = smux.Client(c, muxConfig())
+		s.mux = mux.Client(c, muxConfig())
 	} else {
-		s.mux, err = smux.Server(c, muxConfig())
-	}
-	if err != nil {
-		c.Close()
-		return nil, err
+		s.mux = mux.Server(c, muxConfig())
 	}
 	s.wg.Add(1)
 	go s.watch(client)
@@ -150,12 +138,12 @@ func (s *Session) RTT() time.Duration { return time.Duration(s.rtt.Load()) }
 // Remote is the peer's address.
 func (s *Session) Remote() netip.AddrPort { return s.remote }
 
-// OpenStream opens a new stream (no round trip: the SYN rides with the
-// first data).
-func (s *Session) OpenStream() (*smux.Stream, error) { return s.mux.OpenStream() }
+// OpenStream opens a new stream (no round trip and no frame of its own: the
+// open rides with the stream's first data).
+func (s *Session) OpenStream() (*mux.Stream, error) { return s.mux.Open() }
 
 // AcceptStream waits for the peer to open a stream.
-func (s *Session) AcceptStream() (*smux.Stream, error) { return s.mux.AcceptStream() }
+func (s *Session) AcceptStream() (*mux.Stream, error) { return s.mux.Accept() }
 
 // NumStreams is the number of open streams.
 func (s *Session) NumStreams() int { return s.mux.NumStreams() }
@@ -189,5 +177,5 @@ func (s *Session) Wait() { s.wg.Wait() }
 
 // IsClosedErr reports whether err means the session or stream is gone.
 func IsClosedErr(err error) bool {
-	return errors.Is(err, smux.ErrGoAway) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, smux.ErrTimeout)
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, mux.ErrReset) || errors.Is(err, os.ErrDeadlineExceeded)
 }

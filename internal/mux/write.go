@@ -1,0 +1,144 @@
+package mux
+
+import (
+	"net"
+)
+
+// writeFrame sends one frame of cmd (DATA or FIN) for st with payload p,
+// from the calling goroutine. The stream's first frame becomes a SYN (a FIN
+// on a never-written stream is preceded by an empty SYN). The first frame
+// either side sends on a stream carries the receive-window grant beyond
+// the initial window. Queued control frames ride along.
+func (s *Session) writeFrame(st *Stream, cmd byte, p []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	st.mu.Lock()
+	if err := st.writeErrLocked(); err != nil {
+		st.mu.Unlock()
+		return err
+	}
+	first := st.flags&fSynSent == 0
+	st.flags |= fSynSent
+	if cmd == cmdFIN {
+		st.flags |= fFinSent
+		st.werr = ErrWriteClosed
+	}
+	var grant uint32
+	if st.win < int32(s.cfg.Window) {
+		grant = st.takeGrantLocked()
+	}
+	st.mu.Unlock()
+
+	h := s.hbuf[:0]
+	if first {
+		if cmd == cmdDATA {
+			cmd = cmdSYN
+		} else {
+			h = appendHeader(h, cmdSYN, st.id, 0)
+		}
+	}
+	h = appendHeader(h, cmd, st.id, len(p))
+	v := append(s.vec[:0], h)
+	if len(p) > 0 {
+		v = append(v, p)
+	}
+	if grant > 0 {
+		// after the SYN's payload: the peer must know the stream first
+		v = append(v, appendWindow(s.gbuf[:0], st.id, grant))
+	}
+	return s.writeLocked(v)
+}
+
+// writeLocked writes v plus any queued control frames. Called with wmu
+// held. A failed transport write ends the session: a partial frame cannot
+// be taken back.
+func (s *Session) writeLocked(v [][]byte) error {
+	s.cmu.Lock()
+	ctrl := s.ctrl
+	s.ctrl = s.cspare[:0]
+	s.cmu.Unlock()
+	if len(ctrl) > 0 {
+		v = append(v, ctrl)
+	}
+	err := s.writeVec(v)
+	s.cspare = ctrl[:0]
+	s.vec = v[:0]
+	clear(v[:cap(v)])
+	if err != nil {
+		s.shutdown(err)
+		return s.err
+	}
+	return nil
+}
+
+// writeVec writes the buffers as one unit: WriteBuffers when the transport
+// has it, writev on a TCP connection, else one Write of the concatenation.
+func (s *Session) writeVec(v [][]byte) error {
+	if s.bw != nil {
+		_, err := s.bw.WriteBuffers(v)
+		return err
+	}
+	if tc, ok := s.conn.(*net.TCPConn); ok {
+		s.vecs = append(s.vecs[:0], v...)
+		s.nb = s.vecs // WriteTo consumes nb, not vecs
+		_, err := s.nb.WriteTo(tc)
+		clear(s.vecs)
+		return err
+	}
+	b := s.cat[:0]
+	for _, p := range v {
+		b = append(b, p...)
+	}
+	s.cat = b[:0]
+	_, err := s.conn.Write(b)
+	return err
+}
+
+// queueCtrl queues a control frame for id without blocking: the receive
+// loop must never wait on the transport, or two peers whose sockets are
+// both full would each wait for the other to read. The frame leaves with
+// the next data frame any writer sends, or from a short-lived flusher
+// goroutine started here when none is running.
+func (s *Session) queueCtrl(cmd byte, id uint32, credit uint32) {
+	s.cmu.Lock()
+	if s.cdead {
+		s.cmu.Unlock()
+		return
+	}
+	if cmd == cmdWINDOW {
+		s.ctrl = appendWindow(s.ctrl, id, credit)
+	} else {
+		s.ctrl = appendHeader(s.ctrl, cmd, id, 0)
+	}
+	start := !s.flushing
+	if start {
+		s.flushing = true
+		s.wg.Add(1)
+	}
+	s.cmu.Unlock()
+	if start {
+		go s.flushCtrl()
+	}
+}
+
+// flushCtrl writes queued control frames until none are left.
+func (s *Session) flushCtrl() {
+	defer s.wg.Done()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for {
+		s.cmu.Lock()
+		if len(s.ctrl) == 0 || s.cdead {
+			s.flushing = false
+			s.cmu.Unlock()
+			return
+		}
+		s.cmu.Unlock()
+		if s.writeLocked(s.vec[:0]) != nil {
+			s.cmu.Lock()
+			s.flushing = false
+			s.cmu.Unlock()
+			return
+		}
+	}
+}
