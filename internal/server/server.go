@@ -8,7 +8,6 @@ package server
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -264,9 +263,4 @@ func familyOf(a netip.Addr) string {
 		return "ipv6"
 	}
 	return "unknown"
-}
-
-// isClosed reports errors that just mean the peer went away.
-func isClosed(err error) bool {
-	return err == nil || errors.Is(err, net.ErrClosed) || tunnel.IsClosedErr(err)
 }

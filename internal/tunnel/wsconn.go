@@ -14,10 +14,6 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// maxFramePayload bounds one data frame we write; the multiplexer's frames
-// (at most 64 KiB + header) always fit in one WebSocket frame.
-const maxFramePayload = 1 << 17
-
 // wsConn is a net.Conn over a WebSocket connection carrying binary frames.
 //
 // gobwas/ws does the handshake and gives us the frame primitives; the

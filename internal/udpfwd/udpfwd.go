@@ -28,8 +28,7 @@ type Forwarder struct {
 }
 
 type assoc struct {
-	pc   netx.PacketConn
-	last time.Time
+	pc netx.PacketConn
 }
 
 // Serve relays on pc until ctx ends, then closes pc and every association
