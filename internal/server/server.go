@@ -212,8 +212,8 @@ type sessionState struct {
 // Resolve rate per tunnel: a resolve of a whole domain list (tens of
 // thousands of names) runs at full speed in bursts, a flood does not.
 const (
-	resolveRate  = 1000 // names per second
-	resolveBurst = 4000
+	resolveRate  = 5000 // names per second
+	resolveBurst = 20000
 )
 
 // bucket is a token bucket (names per second with a burst).
