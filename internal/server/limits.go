@@ -95,6 +95,10 @@ type limitConn struct {
 	release func()
 }
 
+// WriteConn returns the wrapped plain connection: the tunnel writes frames
+// to it directly so that a frame still goes out in one writev.
+func (c *limitConn) WriteConn() net.Conn { return c.Conn }
+
 func (c *limitConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()

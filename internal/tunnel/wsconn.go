@@ -24,9 +24,10 @@ import (
 // byte once more.
 type wsConn struct {
 	conn   net.Conn      // TCP or TLS
+	wconn  net.Conn      // where frames are written: conn, or the TCP conn under a wrapper
 	br     *bufio.Reader // over conn, may hold bytes read during the handshake
 	client bool          // a client masks what it writes
-	plain  bool          // conn is *net.TCPConn: writev is available
+	plain  bool          // wconn is *net.TCPConn: writev is available
 
 	// read side (one reader: the multiplexer's receive loop)
 	remaining int64
@@ -48,8 +49,16 @@ func newWSConn(conn net.Conn, buffered []byte, client bool) *wsConn {
 	if len(buffered) > 0 {
 		r = io.MultiReader(bytesReader(buffered), conn)
 	}
-	_, plain := conn.(*net.TCPConn)
-	c := &wsConn{conn: conn, br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
+	wconn := conn
+	// A wrapper (the server's per-source limit) may hand out its plain TCP
+	// connection for writes. (Not tls.Conn.NetConn: that would skip TLS.)
+	if u, ok := conn.(interface{ WriteConn() net.Conn }); ok {
+		if tc, ok := u.WriteConn().(*net.TCPConn); ok {
+			wconn = tc
+		}
+	}
+	_, plain := wconn.(*net.TCPConn)
+	c := &wsConn{conn: conn, wconn: wconn, br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }
@@ -161,7 +170,7 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 		bufs := make(net.Buffers, 0, len(v)+1)
 		bufs = append(bufs, hdr[:hn])
 		bufs = append(bufs, v...)
-		n, err := bufs.WriteTo(c.conn)
+		n, err := bufs.WriteTo(c.wconn)
 		return max(int(n)-hn, 0), err
 	}
 	buf := c.frameBuf(ws.OpBinary, total)
@@ -182,7 +191,7 @@ func (c *wsConn) writeFrame(op ws.OpCode, p []byte) error {
 		var hdr [ws.MaxHeaderSize]byte
 		hn := putHeader(hdr[:], op, len(p), nil)
 		bufs := net.Buffers{hdr[:hn], p}
-		_, err := bufs.WriteTo(c.conn)
+		_, err := bufs.WriteTo(c.wconn)
 		return err
 	}
 	buf := c.frameBuf(op, len(p))
@@ -214,7 +223,7 @@ func (c *wsConn) finishAndWrite(buf []byte, n int) error {
 		copy(mask[:], buf[hn-4:hn])
 		ws.Cipher(buf[hn:], mask, 0)
 	}
-	_, err := c.conn.Write(buf)
+	_, err := c.wconn.Write(buf)
 	return err
 }
 
