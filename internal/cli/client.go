@@ -104,12 +104,9 @@ func (r *runningClient) port(kind string, def uint16) uint16 {
 	return def
 }
 
-// startClient starts the tunnel client, its listeners on LISTEN_V4 and
-// LISTEN_V6, and the admin server; everything stops when ctx ends.
-func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode string) (_ *runningClient, err error) {
-	reg := metrics.NewRegistry()
-	ev := metrics.NewClient(reg)
-	c, err := client.New(client.Options{
+// newTunnelClient makes the tunnel client for cfg (events may be nil).
+func newTunnelClient(cfg *config.Config, log *slog.Logger, ev client.Events) (*client.Client, error) {
+	return client.New(client.Options{
 		Servers:   append(append([]string{}, cfg.ServerHosts...), cfg.ServerHostsV6...),
 		Port:      cfg.ServerPort,
 		Prefix:    cfg.Prefix,
@@ -120,6 +117,14 @@ func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode
 		Log:       log,
 		Events:    ev,
 	})
+}
+
+// startClient starts the tunnel client, its listeners on LISTEN_V4 and
+// LISTEN_V6, and the admin server; everything stops when ctx ends.
+func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode string) (_ *runningClient, err error) {
+	reg := metrics.NewRegistry()
+	ev := metrics.NewClient(reg)
+	c, err := newTunnelClient(cfg, log, ev)
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}

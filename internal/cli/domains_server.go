@@ -23,16 +23,7 @@ func tunnelLookuper(app *App, cfg *config.Config) (Lookuper, io.Closer, error) {
 	if err := cfg.Validate(config.RoleClient); err != nil {
 		return nil, nil, configError(err)
 	}
-	c, err := client.New(client.Options{
-		Servers:   append(append([]string{}, cfg.ServerHosts...), cfg.ServerHostsV6...),
-		Port:      cfg.ServerPort,
-		Prefix:    cfg.Prefix,
-		TLS:       cfg.TLS,
-		TLSPin:    cfg.TLSPin,
-		Policy:    cfg.Policy,
-		Keepalive: cfg.KeepaliveInterval,
-		Log:       app.Log,
-	})
+	c, err := newTunnelClient(cfg, app.Log, nil)
 	if err != nil {
 		return nil, nil, &UsageError{Err: err}
 	}

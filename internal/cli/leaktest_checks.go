@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autovpn/autovpn/internal/client"
 	"github.com/autovpn/autovpn/internal/config"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/wire"
@@ -217,11 +216,7 @@ func firstN(s []string, n int) []string {
 // resolveViaTunnel opens its own tunnel with the config and resolves names
 // at the server.
 func resolveViaTunnel(ctx context.Context, cfg *config.Config, names []string, timeout time.Duration) ([]wire.NameAnswer, error) {
-	c, err := client.New(client.Options{
-		Servers: append(append([]string{}, cfg.ServerHosts...), cfg.ServerHostsV6...),
-		Port:    cfg.ServerPort, Prefix: cfg.Prefix, TLS: cfg.TLS, TLSPin: cfg.TLSPin,
-		Policy: cfg.Policy, Keepalive: cfg.KeepaliveInterval,
-	})
+	c, err := newTunnelClient(cfg, nil, nil)
 	if err != nil {
 		return nil, err
 	}

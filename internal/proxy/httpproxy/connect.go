@@ -25,11 +25,11 @@ func (st *state) connect(w http.ResponseWriter, r *http.Request) {
 		replyDialError(w, err)
 		return
 	}
-	if !st.conns.add(up) {
+	if !st.conns.Add(up) {
 		up.Close()
 		return
 	}
-	defer st.conns.remove(up)
+	defer st.conns.Remove(up)
 	st.log.Debug("http connect", "addr", addr)
 	st.tunnel(w, up)
 }
@@ -42,12 +42,12 @@ func (st *state) tunnel(w http.ResponseWriter, up net.Conn) {
 		replyError(w, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
 		return
 	}
-	if !st.conns.add(c) {
+	if !st.conns.Add(c) {
 		c.Close()
 		up.Close()
 		return
 	}
-	defer st.conns.remove(c)
+	defer st.conns.Remove(c)
 	c.SetDeadline(time.Time{})
 	_, err = io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
 	// Bytes the client pipelined after the request sit in the server's reader.

@@ -84,7 +84,7 @@ func (cc *clientConn) dropUpstream() {
 
 func (st *state) closeUpstream(up *upstream) {
 	up.conn.Close()
-	st.conns.remove(up.conn)
+	st.conns.Remove(up.conn)
 }
 
 // forward relays an absolute-URI request to its origin and streams the
@@ -176,7 +176,7 @@ func (st *state) roundTrip(ctx context.Context, cc *clientConn, addr string, req
 	if err != nil {
 		return nil, nil, &dialFailure{err}
 	}
-	if !st.conns.add(conn) {
+	if !st.conns.Add(conn) {
 		conn.Close()
 		return nil, nil, errors.New("proxy is shutting down")
 	}

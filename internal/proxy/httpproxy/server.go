@@ -74,7 +74,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		hs.Close()
 		ln.Close()
-		st.conns.closeAll()
+		st.conns.CloseAll()
 	}()
 	err := hs.Serve(ln)
 	cancel()
@@ -118,7 +118,7 @@ func (s *Server) log() *slog.Logger {
 type state struct {
 	srv       *Server
 	log       *slog.Logger
-	conns     connSet        // hijacked clients and upstreams, closed on stop
+	conns     netx.ConnSet   // hijacked clients and upstreams, closed on stop
 	clientWG  sync.WaitGroup // client connections not yet closed or hijacked
 	handlerWG sync.WaitGroup // running handlers (hijacked ones outlive their conn state)
 	mu        sync.Mutex

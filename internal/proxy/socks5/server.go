@@ -44,14 +44,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("socks5: Server.Dial is nil")
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	var conns connSet
+	var conns netx.ConnSet
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		<-ctx.Done()
 		ln.Close()
-		conns.closeAll()
+		conns.CloseAll()
 	}()
 	defer wg.Wait()
 	defer cancel()
@@ -70,14 +70,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("socks5: accept on %s: %w", ln.Addr(), err)
 		}
-		if !conns.add(c) {
+		if !conns.Add(c) {
 			c.Close()
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer conns.remove(c)
+			defer conns.Remove(c)
 			defer c.Close()
 			s.handle(ctx, c, &conns)
 		}()
@@ -92,7 +92,7 @@ func (s *Server) log() *slog.Logger {
 }
 
 // handle runs one client connection to its end.
-func (s *Server) handle(ctx context.Context, c net.Conn, conns *connSet) {
+func (s *Server) handle(ctx context.Context, c net.Conn, conns *netx.ConnSet) {
 	timeout := s.HandshakeTimeout
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout
@@ -166,18 +166,18 @@ func (s *Server) authenticate(c net.Conn) error {
 }
 
 // connect dials addr, replies and relays.
-func (s *Server) connect(ctx context.Context, c net.Conn, addr string, conns *connSet) {
+func (s *Server) connect(ctx context.Context, c net.Conn, addr string, conns *netx.ConnSet) {
 	remote, err := s.Dial(ctx, "tcp", addr)
 	if err != nil {
 		s.log().Debug("socks5 connect failed", "addr", addr, "err", err)
 		c.Write(reply(netx.CodeOf(err).SOCKS5(), nil))
 		return
 	}
-	if !conns.add(remote) {
+	if !conns.Add(remote) {
 		remote.Close()
 		return
 	}
-	defer conns.remove(remote)
+	defer conns.Remove(remote)
 	if _, err := c.Write(reply(0x00, remote.LocalAddr())); err != nil {
 		remote.Close()
 		return
