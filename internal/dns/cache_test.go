@@ -3,6 +3,8 @@ package dns
 import (
 	"errors"
 	"net"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -216,5 +218,36 @@ func TestFailoverAndTimeout(t *testing.T) {
 	}
 	if q := r.Queries(); q != 8 {
 		t.Fatalf("%d queries, want 2 types x 2 attempts x 2 upstreams = 8", q)
+	}
+}
+
+// TestUpstreamDroppedByNftables: a real dnsmasq whose packets nftables
+// drops (the realistic unreachable upstream) is skipped for the next one,
+// and the failure names it when it is the only one.
+func TestUpstreamDroppedByNftables(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for nftables")
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed (apt-get install nftables)")
+	}
+	dropped := startDnsmasq(t)
+	good := startDnsmasq(t)
+	_, port, _ := net.SplitHostPort(dropped.V4)
+	table := "autovpn_test_" + port
+	rules := "table inet " + table + " { chain in { type filter hook input priority 0; udp dport " + port + " drop; tcp dport " + port + " drop; }; }"
+	cmd := exec.Command("nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "inet", table).Run() })
+	r := newTestResolver(t, Options{Upstreams: []string{dropped.V4, good.V4}, Timeout: 200 * time.Millisecond, Attempts: 1})
+	if got, err := r.LookupAddrs(ctxT(t), "a.test"); err != nil || len(got) != 2 {
+		t.Fatalf("with the first upstream dropped: %v, %v", got, err)
+	}
+	only := newTestResolver(t, Options{Upstreams: []string{dropped.V4}, Timeout: 100 * time.Millisecond, Attempts: 1})
+	if _, err := only.LookupAddrs(ctxT(t), "a.test"); !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), dropped.V4) {
+		t.Fatalf("only the dropped upstream: err = %v, want ErrTimeout naming it", err)
 	}
 }
