@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/config"
+	"github.com/autovpn/autovpn/internal/netx"
 	"golang.org/x/net/proxy"
 )
 
@@ -45,6 +47,52 @@ func startSink(tb testing.TB, host string) string {
 	return ln.Addr().String()
 }
 
+// ipv4Only turns a pair's client into ENABLE_IPV6=false.
+func ipv4Only(_, c *config.Config) {
+	c.EnableIPv6, c.Policy, c.ServerHostsV6 = false, netx.IPv4Only, nil
+}
+
+// BenchmarkDualStackCost downloads through the same IPv4 tunnel with the
+// client in ENABLE_IPV6=false and in dual-stack (IPv6 on, both server
+// addresses): the cost of dual-stack on the data path. Run with -count 6
+// and compare the medians.
+func BenchmarkDualStackCost(b *testing.B) {
+	for _, mode := range []struct {
+		name   string
+		mutate func(s, c *config.Config)
+	}{{"ipv4-only", ipv4Only}, {"dual-stack", nil}} {
+		b.Run(mode.name, func(b *testing.B) {
+			p := newPair(b, mode.mutate)
+			p.waitUp()
+			download(b, p, startSink(b, "127.0.0.1"), false)
+		})
+	}
+}
+
+// download moves 64 MiB per iteration from sink through the client's
+// SOCKS5 listener on 127.0.0.1 (or [::1] with v6).
+func download(b *testing.B, p *pair, sink string, v6 bool) {
+	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", v6), nil, &net.Dialer{})
+	const chunk = 64 << 20
+	b.SetBytes(chunk)
+	b.ResetTimer()
+	buf := make([]byte, 256<<10)
+	for i := 0; i < b.N; i++ {
+		c, err := d.Dial("tcp", sink)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var hdr [9]byte
+		hdr[0] = 'D'
+		binary.BigEndian.PutUint64(hdr[1:], chunk)
+		c.Write(hdr[:])
+		if n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{c}, buf); err != nil || n != chunk {
+			b.Fatalf("got %d bytes, %v", n, err)
+		}
+		c.Close()
+	}
+}
+
 // BenchmarkDownload moves b.N bytes sink → server → tunnel → client → SOCKS5.
 func BenchmarkDownload(b *testing.B) {
 	for _, fam := range []struct {
@@ -55,25 +103,7 @@ func BenchmarkDownload(b *testing.B) {
 			p := newPair(b, nil)
 			p.waitUp()
 			sink := startSink(b, fam.host)
-			d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", fam.v6), nil, &net.Dialer{})
-			const chunk = 64 << 20
-			b.SetBytes(chunk)
-			b.ResetTimer()
-			buf := make([]byte, 256<<10)
-			for i := 0; i < b.N; i++ {
-				c, err := d.Dial("tcp", sink)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var hdr [9]byte
-				hdr[0] = 'D'
-				binary.BigEndian.PutUint64(hdr[1:], chunk)
-				c.Write(hdr[:])
-				if n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{c}, buf); err != nil || n != chunk {
-					b.Fatalf("got %d bytes, %v", n, err)
-				}
-				c.Close()
-			}
+			download(b, p, sink, fam.v6)
 		})
 	}
 }

@@ -7,16 +7,23 @@ import (
 	"runtime/debug"
 	"testing"
 
+	"github.com/autovpn/autovpn/internal/config"
 	"golang.org/x/net/proxy"
 )
 
 // TestIdleConnMemory reports (with -v) the Go memory one idle tunnelled
-// connection costs client + server together, in one process.
+// connection costs client + server together, in one process, with the
+// client in ENABLE_IPV6=false and in dual-stack (the cost of dual-stack).
 func TestIdleConnMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("memory figure only")
 	}
-	p := newPair(t, nil)
+	t.Run("ipv4-only", func(t *testing.T) { idleConnMemory(t, ipv4Only) })
+	t.Run("dual-stack", func(t *testing.T) { idleConnMemory(t, nil) })
+}
+
+func idleConnMemory(t *testing.T, mutate func(s, c *config.Config)) {
+	p := newPair(t, mutate)
 	p.waitUp()
 	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", false), nil, &net.Dialer{})
 	const n = 2000
