@@ -74,9 +74,6 @@ func (h *HappyEyeballs) DialAddrs(ctx context.Context, addrs []netip.AddrPort) (
 	if len(addrs) == 0 {
 		return nil, netip.AddrPort{}, &DialError{Code: NotFound, Addr: subject, Msg: "no address to dial"}
 	}
-	if len(addrs) == 1 && h.Policy.Allows(addrs[0].Addr()) && ctx.Err() == nil {
-		return h.dialOne(ctx, addrs[0])
-	}
 	r := newRace(ctx, h, subject, h.Policy)
 	r.add(addrs)
 	if len(r.known) == 0 {
@@ -85,32 +82,6 @@ func (h *HappyEyeballs) DialAddrs(ctx context.Context, addrs []netip.AddrPort) (
 	}
 	r.gateOpen = true
 	return r.run()
-}
-
-// dialOne dials a single address on the caller's goroutine: with nothing
-// to race, the race's goroutines and timer would only add wake-ups to every
-// new connection (the server dials most destinations this way).
-func (h *HappyEyeballs) dialOne(ctx context.Context, addr netip.AddrPort) (net.Conn, netip.AddrPort, error) {
-	start := time.Now()
-	conn, err := h.attempt()(ctx, addr)
-	if err == nil && conn == nil {
-		err = errors.New("attempt returned no connection")
-	}
-	if err != nil {
-		err = opError(addr, err)
-		if h.Report != nil {
-			h.Report(AttemptReport{Addr: addr, Duration: time.Since(start), Err: err})
-		}
-		code := ClassifyDialError(err)
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			code = Timeout
-		}
-		return nil, netip.AddrPort{}, &dialFailure{code: code, subject: addr.String(), err: err}
-	}
-	if h.Report != nil {
-		h.Report(AttemptReport{Addr: addr, Duration: time.Since(start)})
-	}
-	return conn, addr, nil
 }
 
 // DialContext dials address ("host:port"; host a name or an IP literal) over
