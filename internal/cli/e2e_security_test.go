@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/server"
 	"golang.org/x/net/proxy"
 )
 
@@ -63,5 +64,44 @@ func TestClientStartFailsCleanly(t *testing.T) {
 	defer cancel()
 	if _, err := startClient(ctx, p.log, &cfg, modeCombined); err == nil || !strings.Contains(err.Error(), fmt.Sprint(port)) {
 		t.Fatalf("start with a taken port: %v", err)
+	}
+}
+
+// TestUDPAssociationLimit: a tunnel gets at most DefaultUDPPerSession UDP
+// associations at once; the next is refused, and closing one frees a slot.
+func TestUDPAssociationLimit(t *testing.T) {
+	p := newPair(t, nil)
+	p.waitUp()
+	ctx := context.Background()
+	var open []interface{ Close() error }
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := 0; i < server.DefaultUDPPerSession; i++ {
+		pc, err := p.cli.c.ListenPacket(ctx)
+		if err != nil {
+			t.Fatalf("association %d: %v", i+1, err)
+		}
+		open = append(open, pc)
+	}
+	if pc, err := p.cli.c.ListenPacket(ctx); err == nil {
+		pc.Close()
+		t.Fatalf("association %d beyond the limit was accepted", server.DefaultUDPPerSession+1)
+	}
+	open[0].Close()
+	open = open[1:]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pc, err := p.cli.c.ListenPacket(ctx)
+		if err == nil {
+			pc.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no slot after closing one: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
