@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -37,7 +38,7 @@ func Parse(r io.Reader) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &File{lines: splitLines(data), eol: detectEOL(data), begin: -1, end: -1, legacyBegin: -1, legacyEnd: -1}
+	f := &File{lines: slices.Collect(strings.Lines(string(data))), eol: detectEOL(data), begin: -1, end: -1, legacyBegin: -1, legacyEnd: -1}
 	if err := f.findBlock(); err != nil {
 		return nil, err
 	}
@@ -93,20 +94,6 @@ func (f *File) findLegacy() {
 
 // markerOf is a line without its line ending and surrounding blanks.
 func markerOf(l string) string { return strings.Trim(l, " \t\r\n") }
-
-func splitLines(data []byte) []string {
-	var ls []string
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			ls = append(ls, string(data))
-			break
-		}
-		ls = append(ls, string(data[:i+1]))
-		data = data[i+1:]
-	}
-	return ls
-}
 
 // detectEOL picks CRLF when most line endings are CRLF; with no line ending
 // at all, the OS convention.

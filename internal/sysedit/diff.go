@@ -3,6 +3,7 @@ package sysedit
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -24,7 +25,7 @@ func Unified(oldName, newName string, old, new []byte) string {
 	if bytes.Equal(old, new) {
 		return ""
 	}
-	a, b := splitLines(old), splitLines(new)
+	a, b := slices.Collect(strings.Lines(string(old))), slices.Collect(strings.Lines(string(new)))
 	ops := diffLines(a, b)
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s\n", oldName, newName)
@@ -32,20 +33,6 @@ func Unified(oldName, newName string, old, new []byte) string {
 		writeHunk(&out, ops, h)
 	}
 	return out.String()
-}
-
-func splitLines(data []byte) []string {
-	var ls []string
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			ls = append(ls, string(data))
-			break
-		}
-		ls = append(ls, string(data[:i+1]))
-		data = data[i+1:]
-	}
-	return ls
 }
 
 func diffLines(a, b []string) []op {
