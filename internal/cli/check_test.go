@@ -141,6 +141,8 @@ func TestCheckTLSPin(t *testing.T) {
 // TestCheckOneFamilyDown: a server listening on IPv4 only; IPv6 is a warning.
 func TestCheckOneFamilyDown(t *testing.T) {
 	p := newPair(t, func(s, c *config.Config) { s.ServerListen = s.ServerListen[:1] })
+	// Keep [::1] at the server's port refused: nothing else may take it meanwhile.
+	reservePort(t, netip.IPv6Loopback(), p.scfg.ServerPort)
 	cfg := *p.ccfg
 	rep := runCheck(context.Background(), &cfg, 5*time.Second, noLookup)
 	if !rep.OK || !strings.Contains(rep.Verdict, "warning: IPv6 does not") {
