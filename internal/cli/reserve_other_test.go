@@ -7,4 +7,6 @@ import (
 	"testing"
 )
 
-func reservePort(t *testing.T, _ netip.Addr, _ uint16) { t.Skip("needs a bound, non-listening socket (unix)") }
+func reservePort(t *testing.T, _ netip.Addr, _ uint16) {
+	t.Skip("needs a bound, non-listening socket (unix)")
+}
