@@ -16,6 +16,7 @@ import (
 
 	"github.com/autovpn/autovpn/internal/config"
 	"github.com/autovpn/autovpn/internal/tlsutil"
+	"golang.org/x/net/proxy"
 )
 
 // pair is a real server and client on loopback, with echo destinations.
@@ -170,4 +171,19 @@ func writeCert(t testing.TB, dir string) (cert, key string, pin []byte) {
 	}
 	sum := sha256.Sum256(pair.Certificate[0])
 	return cert, key, sum[:]
+}
+
+// socksDial connects to dst through the client's SOCKS5 listener on
+// 127.0.0.1 (or [::1] with v6), failing the test on error.
+func (p *pair) socksDial(v6 bool, dst string) net.Conn {
+	p.t.Helper()
+	d, err := proxy.SOCKS5("tcp", p.cli.addr("socks5", v6), nil, &net.Dialer{})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	conn, err := d.Dial("tcp", dst)
+	if err != nil {
+		p.t.Fatalf("SOCKS5 to %s: %v", dst, err)
+	}
+	return conn
 }

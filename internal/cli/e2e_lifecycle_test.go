@@ -22,11 +22,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, before) }) // runs after the pair's cleanups
 	p := newPair(t, nil)
 	p.waitUp()
-	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", true), nil, &net.Dialer{})
-	conn, err := d.Dial("tcp", p.echo["4"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := p.socksDial(true, p.echo["4"])
 	echoThrough(t, conn, []byte("leak check"))
 	conn.Close()
 	u, err := net.Dial("udp", p.cli.addr("udp", false))
@@ -35,7 +31,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	udpRoundTrip(t, u, []byte("datagram"))
 	u.Close()
-	held, _ := d.Dial("tcp", p.echo["6"]) // still open when everything stops
+	held := p.socksDial(true, p.echo["6"]) // still open when everything stops
 	defer held.Close()
 	p.stopCli()
 	p.cli.wait()
@@ -48,11 +44,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 func TestGracefulDrain(t *testing.T) {
 	p := newPair(t, nil)
 	p.waitUp()
-	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", false), nil, &net.Dialer{})
-	conn, err := d.Dial("tcp", p.echo["4"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := p.socksDial(false, p.echo["4"])
 	defer conn.Close()
 	echoThrough(t, conn, []byte("before shutdown"))
 	p.stopSrv() // SIGTERM equivalent: drain starts

@@ -2,13 +2,10 @@ package cli
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/net/proxy"
 )
 
 // TestClientMetricsAndStatus: after traffic, the client's /metrics carries
@@ -17,11 +14,7 @@ import (
 func TestClientMetricsAndStatus(t *testing.T) {
 	p := newPair(t, nil)
 	p.waitUp()
-	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", false), nil, &net.Dialer{})
-	conn, err := d.Dial("tcp", p.echo["6"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := p.socksDial(false, p.echo["6"])
 	echoThrough(t, conn, []byte("count me"))
 	conn.Close()
 	admin := p.cli.adminAddr()

@@ -372,11 +372,7 @@ func TestTLSPin(t *testing.T) {
 func TestServerRestartReconnects(t *testing.T) {
 	p := newPair(t, nil)
 	p.waitUp()
-	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", false), nil, &net.Dialer{})
-	conn, err := d.Dial("tcp", p.echo["4"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := p.socksDial(false, p.echo["4"])
 	echoThrough(t, conn, []byte("before"))
 	conn.Close()
 
@@ -384,6 +380,7 @@ func TestServerRestartReconnects(t *testing.T) {
 	p.srv.wait()
 	p.startServer()
 
+	d, _ := proxy.SOCKS5("tcp", p.cli.addr("socks5", false), nil, &net.Dialer{})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		conn, err := d.Dial("tcp", p.echo["6"])
