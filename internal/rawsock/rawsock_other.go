@@ -1,0 +1,22 @@
+//go:build !linux
+
+package rawsock
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Supported reports whether the raw paths are in use on this system.
+const Supported = false
+
+var errUnsupported = errors.ErrUnsupported
+
+// Read is not available here; callers use the net package instead.
+func Read(rc syscall.RawConn, p []byte) (int, error) { return 0, errUnsupported }
+
+// TryWritev is not available here.
+func TryWritev(rc syscall.RawConn, v [][]byte) (int, error) { return 0, errUnsupported }
+
+// Writev is not available here.
+func Writev(rc syscall.RawConn, v [][]byte) (int, error) { return 0, errUnsupported }

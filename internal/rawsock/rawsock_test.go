@@ -1,0 +1,172 @@
+//go:build linux
+
+package rawsock
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T, network string) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	host := "127.0.0.1:0"
+	if network == "tcp6" {
+		host = "[::1]:0"
+	}
+	ln, err := net.Listen(network, host)
+	if err != nil {
+		t.Skipf("no %s loopback: %v", network, err)
+	}
+	defer ln.Close()
+	ch := make(chan net.Conn, 1)
+	go func() { c, _ := ln.Accept(); ch <- c }()
+	a, err := net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-ch
+	if b == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a.(*net.TCPConn), b.(*net.TCPConn)
+}
+
+func rawConn(t *testing.T, c *net.TCPConn) syscall.RawConn {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+// TestWritevManyPiecesWaitsForRoom writes more pieces than one writev takes
+// and far more bytes than the socket buffers hold: Writev must wait for room
+// (the reader starts late) and deliver every byte in order, and must leave
+// the caller's slice alone.
+func TestWritevManyPiecesWaitsForRoom(t *testing.T) {
+	for _, network := range []string{"tcp4", "tcp6"} {
+		t.Run(network, func(t *testing.T) {
+			a, b := tcpPair(t, network)
+			a.SetWriteBuffer(64 << 10) // far less than the 7 MB written
+			b.SetReadBuffer(64 << 10)
+			var v [][]byte
+			var want []byte
+			for i := range 3 * maxIov {
+				p := bytes.Repeat([]byte{byte(i)}, 1+i*9973%(80<<10))
+				if i%7 == 0 {
+					p = nil // empty pieces are skipped
+				}
+				v = append(v, p)
+				want = append(want, p...)
+			}
+			orig := append([][]byte(nil), v...)
+			got := make(chan []byte, 1)
+			go func() {
+				time.Sleep(20 * time.Millisecond) // let the writer fill the socket first
+				all, _ := io.ReadAll(b)
+				got <- all
+			}()
+			n, err := Writev(rawConn(t, a), v)
+			if err != nil || n != len(want) {
+				t.Fatalf("Writev = %d, %v; want %d, nil", n, err, len(want))
+			}
+			for i := range v {
+				if len(v[i]) != len(orig[i]) || (len(v[i]) > 0 && &v[i][0] != &orig[i][0]) {
+					t.Fatalf("Writev changed piece %d of the caller's slice", i)
+				}
+			}
+			a.CloseWrite()
+			if g := <-got; !bytes.Equal(g, want) {
+				t.Fatalf("reader got %d bytes, want %d (or different content)", len(g), len(want))
+			}
+		})
+	}
+}
+
+// TestTryWritevDoesNotWait fills the socket: TryWritev returns what fitted
+// (eventually 0) at once instead of waiting.
+func TestTryWritevDoesNotWait(t *testing.T) {
+	a, _ := tcpPair(t, "tcp4")
+	a.SetWriteBuffer(4096)
+	rc := rawConn(t, a)
+	chunk := make([]byte, 64<<10)
+	total, zero := 0, false
+	for range 1000 {
+		n, err := TryWritev(rc, [][]byte{chunk[:100], chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n == 0 {
+			zero = true
+			break
+		}
+	}
+	if !zero || total == 0 {
+		t.Fatalf("TryWritev wrote %d bytes and never reported a full socket", total)
+	}
+}
+
+// TestReadDataEOFDeadlineClose covers Read: data, end of stream as (0, nil),
+// the read deadline and a closed connection.
+func TestReadDataEOFDeadlineClose(t *testing.T) {
+	a, b := tcpPair(t, "tcp6")
+	rc := rawConn(t, b)
+	go func() { a.Write([]byte("hello")); a.CloseWrite() }()
+	buf := make([]byte, 16)
+	var got []byte
+	for {
+		n, err := Read(rc, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "hello" {
+		t.Fatalf("read %q, want hello", got)
+	}
+
+	c, d := tcpPair(t, "tcp4")
+	_ = c
+	d.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := Read(rawConn(t, d), buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past the deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	rc = rawConn(t, d)
+	d.Close()
+	if _, err := Read(rc, buf); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Read after Close: %v, want net.ErrClosed", err)
+	}
+	if _, err := Writev(rc, [][]byte{buf}); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Writev after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestWritevPeerGone reports the peer's reset as an error instead of
+// waiting forever.
+func TestWritevPeerGone(t *testing.T) {
+	a, b := tcpPair(t, "tcp4")
+	b.SetLinger(0)
+	b.Close()
+	chunk := make([]byte, 1<<20)
+	var err error
+	deadline := time.Now().Add(5 * time.Second)
+	for err == nil && time.Now().Before(deadline) {
+		_, err = Writev(rawConn(t, a), [][]byte{chunk})
+	}
+	if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("Writev to a reset peer: %v, want ECONNRESET or EPIPE", err)
+	}
+}
