@@ -11,17 +11,22 @@
 // show system calls dominate, so this package removes handoffs rather than
 // shaving instructions:
 //
-//   - Send: the writing goroutine writes header and payload itself, under the
-//     session's write lock, with one writev (WriteBuffers). No send goroutine.
-//   - Receive: one loop per session reads frames into pooled buffers and
-//     queues them on the stream; Read and WriteTo consume them. The loop
-//     never blocks on a stream: per-stream credit (a receive window) bounds
-//     what a stream may queue, so a stream nobody reads stalls only itself.
+//   - Send: the writing goroutine writes headers and payload itself, under
+//     the session's write lock, with one writev (WriteBuffers): a 256 KiB
+//     Write leaves as four frames in one system call. No send goroutine.
+//   - Receive: one loop per session reads the transport into one 512 KiB
+//     buffer, as much as one read gives, and hands every frame in it over
+//     before reading again; payload pieces are delivered as they arrive,
+//     without waiting for a frame's end. Queued data is copied into pooled
+//     size-classed buffers; Read and WriteTo consume them. The loop never
+//     blocks on a stream: per-stream credit (a receive window) bounds what a
+//     stream may queue, so a stream nobody reads stalls only itself.
 //   - Sink: Stream.SetSink hands the stream→socket direction to the receive
-//     loop, which writes each payload straight into the local TCP socket
-//     with a non-blocking write. Only when the socket is full does a
-//     short-lived goroutine drain the rest. An idle relayed connection has
-//     no goroutine for that direction at all.
+//     loop, which writes the payload pieces of a stream that follow each
+//     other in its buffer straight into the local TCP socket with one
+//     non-blocking writev. Only when the socket is full does a short-lived
+//     goroutine drain the rest. An idle relayed connection has no goroutine
+//     for that direction at all.
 //
 // Wire format: every frame is an 8-byte header — cmd (1), flags (1, zero),
 // payload length (2, big endian), stream id (4, big endian) — and a payload.
@@ -35,8 +40,7 @@
 // frame on the stream (the SYN for the opener). Consumed bytes are returned
 // in WINDOW frames once half the window has been consumed. A peer that sends
 // beyond its credit breaks the protocol and the session is closed. Queued
-// memory per stream is bounded by about 4 × Window in the worst case (small
-// frames are coalesced; larger ones sit in size-classed buffers).
+// memory per stream is bounded by the window plus one partly filled buffer.
 //
 // Close semantics: CloseWrite sends FIN, and the peer's Read returns io.EOF
 // after the data. Close ends both directions from our side: if the peer has

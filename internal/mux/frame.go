@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 )
 
 // Frame commands.
@@ -88,12 +87,4 @@ func parseHeader(b []byte) (header, error) {
 		return h, fmt.Errorf("%w: %s frame on stream %d has length %d, want %d", ErrProtocol, cmdName(h.cmd), h.id, h.length, want)
 	}
 	return h, nil
-}
-
-// readHeader reads one header from r into buf (at least hdrLen bytes).
-func readHeader(r io.Reader, buf []byte) (header, error) {
-	if _, err := io.ReadFull(r, buf[:hdrLen]); err != nil {
-		return header{}, err
-	}
-	return parseHeader(buf[:hdrLen])
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/iotest"
 )
 
 func TestParseHeader(t *testing.T) {
@@ -44,16 +45,22 @@ func TestParseHeader(t *testing.T) {
 	}
 }
 
-func TestReadHeaderShort(t *testing.T) {
-	_, err := readHeader(bytes.NewReader([]byte{cmdDATA, 0, 0}), make([]byte, hdrLen))
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
+func TestFrameReaderShort(t *testing.T) {
+	fr := &frameReader{r: bytes.NewReader([]byte{cmdDATA, 0, 0}), buf: make([]byte, 64)}
+	if _, err := fr.next(hdrLen); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("short header: error = %v, want io.ErrUnexpectedEOF", err)
+	}
+	fr = &frameReader{r: bytes.NewReader(nil), buf: make([]byte, 64)}
+	if _, err := fr.next(hdrLen); err != io.EOF {
+		t.Fatalf("no header: error = %v, want io.EOF", err)
 	}
 }
 
 // FuzzReadFrame decodes a byte stream frame by frame the way the receive
-// loop does: every accepted header must re-encode to the same bytes and
-// respect the per-command length rules.
+// loop does — frameReader over a reader that returns few bytes at a time,
+// with a small buffer so the unread tail is moved often: every accepted
+// header must re-encode to the same bytes and respect the per-command
+// length rules, and payload pieces must add up to the payload's bytes.
 func FuzzReadFrame(f *testing.F) {
 	f.Add(appendHeader(nil, cmdSYN, 1, 0))
 	f.Add(append(appendHeader(nil, cmdDATA, 3, 5), "hello"...))
@@ -61,11 +68,14 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{cmdRST, 0, 0, 0, 0, 0, 0, 2, 0xff})
 	f.Add([]byte{7, 0, 0xff, 0xff, 0, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		r := bytes.NewReader(in)
-		buf := make([]byte, hdrLen)
+		fr := &frameReader{r: iotest.HalfReader(bytes.NewReader(in)), buf: make([]byte, 32)}
+		pos := 0
 		for {
-			start := len(in) - r.Len()
-			h, err := readHeader(r, buf)
+			hb, err := fr.next(hdrLen)
+			if err != nil {
+				return
+			}
+			h, err := parseHeader(hb)
 			if err != nil {
 				return
 			}
@@ -75,12 +85,33 @@ func FuzzReadFrame(f *testing.F) {
 			if (h.cmd == cmdFIN || h.cmd == cmdRST) && h.length != 0 || h.cmd == cmdWINDOW && h.length != 4 {
 				t.Fatalf("accepted %s with length %d", cmdName(h.cmd), h.length)
 			}
-			if re := appendHeader(nil, h.cmd, h.id, h.length); !bytes.Equal(re, in[start:start+hdrLen]) {
-				t.Fatalf("re-encoded %x, read %x", re, in[start:start+hdrLen])
+			if re := appendHeader(nil, h.cmd, h.id, h.length); !bytes.Equal(re, in[pos:pos+hdrLen]) {
+				t.Fatalf("re-encoded %x, read %x", re, in[pos:pos+hdrLen])
 			}
-			if _, err := io.CopyN(io.Discard, r, int64(h.length)); err != nil {
-				return
+			pos += hdrLen
+			var payload []byte
+			if h.cmd == cmdWINDOW { // the receive loop takes it whole
+				b, err := fr.next(4)
+				if err != nil {
+					return
+				}
+				payload = append(payload, b...)
 			}
+			for n := h.length - len(payload); n > 0; {
+				b, err := fr.piece(n)
+				if err != nil {
+					return
+				}
+				if len(b) == 0 || len(b) > n {
+					t.Fatalf("piece of %d bytes with %d left", len(b), n)
+				}
+				payload = append(payload, b...)
+				n -= len(b)
+			}
+			if !bytes.Equal(payload, in[pos:pos+h.length]) {
+				t.Fatalf("payload %x, want %x", payload, in[pos:pos+h.length])
+			}
+			pos += h.length
 		}
 	})
 }

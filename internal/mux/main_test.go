@@ -1,6 +1,7 @@
 package mux
 
 import (
+	"math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -53,6 +54,28 @@ var transports = []struct {
 }{
 	{"pipe", pipeConns},
 	{"tcp", tcpConns},
+	{"chopped", choppedConns},
+}
+
+// choppedConns is a TCP pair whose reads return few bytes at a time (often
+// 1–16), so frame headers and payloads arrive split at every possible
+// place and pieces of different streams interleave in the receive buffer.
+func choppedConns(t testing.TB) (net.Conn, net.Conn) {
+	a, b := tcpConns(t)
+	return &choppedConn{Conn: a, rng: rand.New(rand.NewPCG(1, 2))}, &choppedConn{Conn: b, rng: rand.New(rand.NewPCG(3, 4))}
+}
+
+type choppedConn struct {
+	net.Conn
+	rng *rand.Rand // only the session's receive loop reads
+}
+
+func (c *choppedConn) Read(p []byte) (int, error) {
+	n := 1 + c.rng.IntN(16)
+	if c.rng.IntN(2) == 0 {
+		n = 1 + c.rng.IntN(96<<10)
+	}
+	return c.Conn.Read(p[:min(n, len(p))])
 }
 
 func timeSleep() { time.Sleep(time.Millisecond) }

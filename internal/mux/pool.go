@@ -8,10 +8,6 @@ var classes = [...]int{4 << 10, 16 << 10, 64 << 10}
 
 var pools [len(classes)]sync.Pool
 
-// coalesceMax is the largest payload copied onto the tail of a stream's
-// queue instead of being kept in its own buffer.
-const coalesceMax = 4 << 10
-
 // getBuf returns a pooled buffer of at least n bytes (n ≤ 64 KiB).
 func getBuf(n int) *[]byte {
 	for i, size := range classes {
@@ -44,19 +40,20 @@ type chunk struct {
 
 func (c chunk) bytes() []byte { return (*c.p)[c.off:c.end] }
 
-// appendChunk queues data held in p[:n], copying small payloads onto the
-// tail buffer when it has room (and then releasing p).
-func appendChunk(q []chunk, p *[]byte, n int) []chunk {
-	if k := len(q); k > 0 && n <= coalesceMax {
+// appendBytes queues a copy of b (at most 64 KiB): onto the tail buffer as
+// far as it has room, the rest in a new buffer of the smallest class.
+func appendBytes(q []chunk, b []byte) []chunk {
+	if k := len(q); k > 0 {
 		t := &q[k-1]
-		if cap(*t.p)-t.end >= n {
-			copy((*t.p)[t.end:t.end+n], (*p)[:n])
-			t.end += n
-			putBuf(p)
-			return q
-		}
+		n := copy((*t.p)[t.end:], b)
+		t.end += n
+		b = b[n:]
 	}
-	return append(q, chunk{p: p, end: n})
+	if len(b) > 0 {
+		p := getBuf(len(b))
+		q = append(q, chunk{p: p, end: copy(*p, b)})
+	}
+	return q
 }
 
 func releaseChunks(q []chunk) {

@@ -1,7 +1,6 @@
 package mux
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +117,7 @@ func newSession(conn io.ReadWriteCloser, cfg Config, client bool) *Session {
 	}
 	s.bw, _ = conn.(buffersWriter)
 	s.wg.Add(1)
-	go s.recvLoop(bufio.NewReaderSize(conn, 4<<10))
+	go s.recvLoop()
 	return s
 }
 

@@ -69,33 +69,38 @@ func (st *Stream) startDrainLocked(sk *sink) {
 	go st.drain(sk)
 }
 
-// sinkDeliverLocked writes n bytes held in p to the sink without blocking
-// and queues what the socket does not take. It unlocks st.mu.
-func (st *Stream) sinkDeliverLocked(p *[]byte, n int) {
+// sinkDeliverLocked writes the n bytes of v to the sink without blocking
+// and queues a copy of what the socket does not take. It unlocks st.mu.
+func (st *Stream) sinkDeliverLocked(v [][]byte, n int) {
 	sk := st.sink
 	switch {
 	case sk.finished:
 		st.mu.Unlock()
-		putBuf(p)
 		return
 	case sk.draining:
-		sk.q = appendChunk(sk.q, p, n)
+		for _, b := range v {
+			sk.q = appendBytes(sk.q, b)
+		}
 		st.mu.Unlock()
 		return
 	}
-	w, err := sk.writeNow((*p)[:n])
+	w, err := sk.writeNow(v)
 	if err != nil {
-		putBuf(p)
 		st.sinkFailLocked(err)
 		return
 	}
 	sk.written += int64(w)
 	grant := st.consumeLocked(w)
 	if w < n {
-		sk.q = append(sk.q, chunk{p: p, off: w, end: n})
+		for _, b := range v {
+			if w >= len(b) {
+				w -= len(b)
+				continue
+			}
+			sk.q = appendBytes(sk.q, b[w:])
+			w = 0
+		}
 		st.startDrainLocked(sk)
-	} else {
-		putBuf(p)
 	}
 	st.mu.Unlock()
 	st.sendGrant(grant)

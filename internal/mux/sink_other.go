@@ -12,4 +12,4 @@ func (st *Stream) SetSink(c *net.TCPConn) error {
 	return errors.ErrUnsupported
 }
 
-func (sk *sink) writeNow(b []byte) (int, error) { return 0, errors.ErrUnsupported }
+func (sk *sink) writeNow(v [][]byte) (int, error) { return 0, errors.ErrUnsupported }

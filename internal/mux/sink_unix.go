@@ -4,7 +4,10 @@ package mux
 
 import (
 	"net"
-	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/autovpn/autovpn/internal/rawsock"
 )
 
 // SetSink makes the session deliver this stream's data straight into c:
@@ -33,27 +36,34 @@ func (st *Stream) SetSink(c *net.TCPConn) error {
 	return nil
 }
 
-// writeNow writes as much of b as the socket takes without blocking.
-func (sk *sink) writeNow(b []byte) (int, error) {
+// writeNow writes as much of v as the socket takes without blocking, with
+// one writev when v has several pieces. (A short write means the socket is
+// full: trying again at once would only fail with EAGAIN.) v is not
+// modified.
+func (sk *sink) writeNow(v [][]byte) (int, error) {
+	if rawsock.Supported {
+		return rawsock.TryWritev(sk.rc, v)
+	}
 	n := 0
 	var werr error
 	err := sk.rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			k, e := syscall.Write(int(fd), b[n:])
-			switch {
-			case e == syscall.EINTR:
-				continue
-			case e == syscall.EAGAIN:
-				return true
-			case e != nil:
-				werr = e
-				return true
-			case k == 0:
-				return true
+		for {
+			var e error
+			if len(v) == 1 {
+				n, e = unix.Write(int(fd), v[0])
+			} else {
+				n, e = unix.Writev(int(fd), v)
 			}
-			n += k
+			switch {
+			case e == unix.EINTR:
+				continue
+			case e == unix.EAGAIN:
+				n = 0
+			case e != nil:
+				n, werr = 0, e
+			}
+			return true
 		}
-		return true
 	})
 	if err == nil {
 		err = werr

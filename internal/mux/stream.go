@@ -156,11 +156,12 @@ func (st *Stream) takeQueue(spare []chunk) ([]chunk, error) {
 }
 
 // Write sends b, split into frames of at most MaxFrame bytes, waiting for
-// credit when the peer's window is used up.
+// credit when the peer's window is used up. Whatever credit allows (up to
+// maxBatch frames) leaves in one transport write.
 func (st *Stream) Write(b []byte) (int, error) {
 	n := 0
 	for len(b) > 0 {
-		k, err := st.reserve(min(len(b), st.s.cfg.MaxFrame))
+		k, err := st.reserve(min(len(b), maxBatch*st.s.cfg.MaxFrame))
 		if err != nil {
 			return n, err
 		}
@@ -259,5 +260,8 @@ func (st *Stream) writeErrLocked() error {
 	}
 	return nil
 }
+
+// maxBatch bounds the frames one Write hands to the transport at once.
+const maxBatch = 16
 
 var _ net.Conn = (*Stream)(nil)

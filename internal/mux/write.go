@@ -4,8 +4,9 @@ import (
 	"net"
 )
 
-// writeFrame sends one frame of cmd (DATA or FIN) for st with payload p,
-// from the calling goroutine. The stream's first frame becomes a SYN (a FIN
+// writeFrame sends p for st as DATA frames (or a FIN with no payload),
+// from the calling goroutine, in one transport write; the caller holds
+// credit for all of p. The stream's first frame becomes a SYN (a FIN
 // on a never-written stream is preceded by an empty SYN). The first frame
 // either side sends on a stream carries the receive-window grant beyond
 // the initial window. Queued control frames ride along.
@@ -29,22 +30,36 @@ func (s *Session) writeFrame(st *Stream, cmd byte, p []byte) error {
 	}
 	st.mu.Unlock()
 
+	// Each frame carries at most MaxFrame bytes; all of them leave in one
+	// transport write. hbuf holds every header, so it is grown first: the
+	// slices taken of it below must not move.
+	frames := max(1, (len(p)+s.cfg.MaxFrame-1)/s.cfg.MaxFrame)
+	if need := (frames + 1) * hdrLen; cap(s.hbuf) < need {
+		s.hbuf = make([]byte, 0, need)
+	}
 	h := s.hbuf[:0]
-	if first {
-		if cmd == cmdDATA {
-			cmd = cmdSYN
-		} else {
-			h = appendHeader(h, cmdSYN, st.id, 0)
+	v := s.vec[:0]
+	if first && cmd == cmdFIN {
+		h = appendHeader(h, cmdSYN, st.id, 0)
+		v = append(v, h)
+	}
+	for i := 0; i < frames; i++ {
+		k := min(len(p), s.cfg.MaxFrame)
+		c := cmd
+		if first && i == 0 && c == cmdDATA {
+			c = cmdSYN
 		}
-	}
-	h = appendHeader(h, cmd, st.id, len(p))
-	v := append(s.vec[:0], h)
-	if len(p) > 0 {
-		v = append(v, p)
-	}
-	if grant > 0 {
-		// after the SYN's payload: the peer must know the stream first
-		v = append(v, appendWindow(s.gbuf[:0], st.id, grant))
+		start := len(h)
+		h = appendHeader(h, c, st.id, k)
+		v = append(v, h[start:])
+		if k > 0 {
+			v = append(v, p[:k])
+		}
+		p = p[k:]
+		if i == 0 && grant > 0 {
+			// after the SYN's payload: the peer must know the stream first
+			v = append(v, appendWindow(s.gbuf[:0], st.id, grant))
+		}
 	}
 	return s.writeLocked(v)
 }
