@@ -6,9 +6,13 @@ import (
 	"sync"
 )
 
-// relayBufSize is one read from a socket: just under smux's largest frame
-// (65535) so one read becomes one tunnel frame.
-const relayBufSize = 65535
+// relayBufSize is one read from a socket: four full tunnel frames (65535
+// bytes of payload each), which leave in one transport write. Bulk transfers
+// pay per system call and per wake-up far more than per byte, so each read
+// should move as much as the socket holds; the buffer is pooled and held only
+// for one read and its write (see copyReady), so idle connections do not pay
+// for its size.
+const relayBufSize = 4 * 65535
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); return &b }}
 

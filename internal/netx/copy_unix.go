@@ -27,7 +27,7 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 		werr := rc.Read(func(fd uintptr) bool {
 			bp = bufPool.Get().(*[]byte)
 			for {
-				got, rerr = syscall.Read(int(fd), *bp)
+				got, rerr = readFD(fd, *bp)
 				if rerr != syscall.EINTR {
 					break
 				}

@@ -9,9 +9,12 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/autovpn/autovpn/internal/rawsock"
 )
 
 // wsConn is a net.Conn over a WebSocket connection carrying binary frames.
@@ -23,11 +26,12 @@ import (
 // answers control frames in place. A generic message API would copy every
 // byte once more.
 type wsConn struct {
-	conn   net.Conn      // TCP or TLS
-	wconn  net.Conn      // where frames are written: conn, or the TCP conn under a wrapper
-	br     *bufio.Reader // over conn, may hold bytes read during the handshake
-	client bool          // a client masks what it writes
-	plain  bool          // wconn is *net.TCPConn: writev is available
+	conn   net.Conn        // TCP or TLS
+	wconn  net.Conn        // where frames are written: conn, or the TCP conn under a wrapper
+	br     *bufio.Reader   // over conn, may hold bytes read during the handshake
+	client bool            // a client masks what it writes
+	plain  bool            // wconn is *net.TCPConn: writev is available
+	rc     syscall.RawConn // wconn's, when writes and reads go through rawsock
 
 	// read side (one reader: the multiplexer's receive loop)
 	remaining int64
@@ -57,10 +61,37 @@ func newWSConn(conn net.Conn, buffered []byte, client bool) *wsConn {
 			wconn = tc
 		}
 	}
+	var rc syscall.RawConn
+	if tc, ok := wconn.(*net.TCPConn); ok && rawsock.Supported {
+		rc, _ = tc.SyscallConn()
+		if len(buffered) > 0 {
+			r = io.MultiReader(bytesReader(buffered), rawReader{rc, wconn})
+		} else {
+			r = rawReader{rc, wconn}
+		}
+	}
 	_, plain := wconn.(*net.TCPConn)
-	c := &wsConn{conn: conn, wconn: wconn, br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
+	c := &wsConn{conn: conn, wconn: wconn, rc: rc, br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
+}
+
+// rawReader reads a plain TCP connection with raw system calls (package
+// rawsock explains why).
+type rawReader struct {
+	rc syscall.RawConn
+	c  net.Conn
+}
+
+func (r rawReader) Read(p []byte) (int, error) {
+	n, err := rawsock.Read(r.rc, p)
+	switch {
+	case err != nil:
+		return n, &net.OpError{Op: "read", Net: "tcp", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(), Err: err}
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 func bytesReader(b []byte) io.Reader {
@@ -170,7 +201,7 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 		bufs := make(net.Buffers, 0, len(v)+1)
 		bufs = append(bufs, hdr[:hn])
 		bufs = append(bufs, v...)
-		n, err := bufs.WriteTo(c.wconn)
+		n, err := c.writeBufs(bufs)
 		return max(int(n)-hn, 0), err
 	}
 	buf := c.frameBuf(ws.OpBinary, total)
@@ -190,8 +221,7 @@ func (c *wsConn) writeFrame(op ws.OpCode, p []byte) error {
 	if c.plain && !c.client {
 		var hdr [ws.MaxHeaderSize]byte
 		hn := putHeader(hdr[:], op, len(p), nil)
-		bufs := net.Buffers{hdr[:hn], p}
-		_, err := bufs.WriteTo(c.wconn)
+		_, err := c.writeBufs(net.Buffers{hdr[:hn], p})
 		return err
 	}
 	buf := c.frameBuf(op, len(p))
@@ -223,8 +253,29 @@ func (c *wsConn) finishAndWrite(buf []byte, n int) error {
 		copy(mask[:], buf[hn-4:hn])
 		ws.Cipher(buf[hn:], mask, 0)
 	}
+	if c.rc != nil {
+		_, err := rawsock.Writev(c.rc, [][]byte{buf})
+		return c.writeErr(err)
+	}
 	_, err := c.wconn.Write(buf)
 	return err
+}
+
+// writeBufs writes bufs in one writev on the plain TCP connection.
+func (c *wsConn) writeBufs(bufs net.Buffers) (int64, error) {
+	if c.rc != nil {
+		n, err := rawsock.Writev(c.rc, bufs)
+		return int64(n), c.writeErr(err)
+	}
+	return bufs.WriteTo(c.wconn)
+}
+
+// writeErr dresses a raw write's error as the net package would.
+func (c *wsConn) writeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &net.OpError{Op: "write", Net: "tcp", Source: c.wconn.LocalAddr(), Addr: c.wconn.RemoteAddr(), Err: err}
 }
 
 // putHeader writes a final-frame header into b and returns its length.
