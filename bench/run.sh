@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 : "${CONFIGS:=autovpn-ws autovpn-wss autovpn-dual}" "${FAMILIES:=4 6}"
 : "${OUT:=bench/results/$(date +%Y%m%d-%H%M%S).jsonl}"
 mkdir -p bench/results bin
-go build -o bin/autovpn ./cmd/autovpn
+[ -n "${NOBUILD:-}" ] || go build -o bin/autovpn ./cmd/autovpn
 (cd "$TUNBENCH_SRC" && go build -o "$OLDPWD/bin/tunbench" .)
 ulimit -n "$(ulimit -Hn)" || true
 export TUNBENCH="$PWD/bin/tunbench" AUTOVPN="$PWD/bin/autovpn" OUT FAMILIES

@@ -11,6 +11,7 @@ import (
 )
 
 func main() {
+	cli.DataPathProcs = cli.OneProc
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

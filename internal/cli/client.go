@@ -39,6 +39,7 @@ func newClientCmd(app *App) *cobra.Command {
 			if mode != modeProxy && mode != modeWireGuard && mode != modeCombined {
 				return usageErrorf("--mode %q: want proxy, wireguard or combined", mode)
 			}
+			dataPathProcs()
 			cfg, err := app.LoadConfig(config.RoleClient)
 			if err != nil {
 				return err

@@ -26,6 +26,7 @@ func newDemoCmd(app *App) *cobra.Command {
 		Short: "Run a server and a client on loopback and prove the tunnel over IPv4 and IPv6 (no config needed)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			dataPathProcs()
 			return runDemo(cmd.Context(), app, once)
 		},
 	}

@@ -31,6 +31,7 @@ func newServerCmd(app *App) *cobra.Command {
 		Short: "Run the tunnel server until SIGINT/SIGTERM (graceful drain)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			dataPathProcs()
 			cfg, err := app.LoadConfig(config.RoleServer)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -147,6 +148,13 @@ func TestPreferIPv6Honoured(t *testing.T) {
 			}
 			if n := c.metric("autovpn_happy_eyeballs_wins_total", map[string]string{"family": tt.want}); n < 1 {
 				t.Errorf("autovpn_happy_eyeballs_wins_total{family=%q} = %v, want ≥ 1", tt.want, n)
+			}
+			// The binary runs its data path on one P (cli.OneProc)
+			// unless GOMAXPROCS is set.
+			if os.Getenv("GOMAXPROCS") == "" {
+				if n := c.metric("go_sched_gomaxprocs_threads", nil); n != 1 {
+					t.Errorf("client go_sched_gomaxprocs_threads = %v, want 1", n)
+				}
 			}
 		})
 	}

@@ -16,6 +16,13 @@ const relayBufSize = 4 * 65535
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); return &b }}
 
+// smallBufSize is the first read of a connection (copyReady): interactive
+// traffic and the many short exchanges of opening connections never need
+// more, and 10,000 connections opening at once should not each touch 256 KiB.
+const smallBufSize = 16 << 10
+
+var smallPool = sync.Pool{New: func() any { b := make([]byte, smallBufSize); return &b }}
+
 // copyConn copies src to dst. A source that can write itself out (a tunnel
 // stream hands over the buffers it already holds) does so. A TCP source is
 // read only when it is readable, with a pooled buffer taken for that read

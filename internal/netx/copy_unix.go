@@ -18,6 +18,7 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 	if err != nil {
 		return 0, nil, false
 	}
+	pool := &smallPool // until a read fills a small buffer
 	for {
 		var (
 			bp   *[]byte
@@ -25,7 +26,7 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 			rerr error
 		)
 		werr := rc.Read(func(fd uintptr) bool {
-			bp = bufPool.Get().(*[]byte)
+			bp = pool.Get().(*[]byte)
 			for {
 				got, rerr = readFD(fd, *bp)
 				if rerr != syscall.EINTR {
@@ -33,7 +34,7 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 				}
 			}
 			if rerr == syscall.EAGAIN {
-				bufPool.Put(bp)
+				pool.Put(bp)
 				return false // wait for readability, holding nothing
 			}
 			return true
@@ -42,14 +43,22 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 		case werr != nil: // closed, deadline
 			return n, werr, true
 		case rerr != nil:
-			bufPool.Put(bp)
+			pool.Put(bp)
 			return n, &net.OpError{Op: "read", Net: "tcp", Source: src.LocalAddr(), Addr: src.RemoteAddr(), Err: rerr}, true
 		case got <= 0:
-			bufPool.Put(bp)
+			pool.Put(bp)
 			return n, nil, true // EOF
 		}
 		w, err := dst.Write((*bp)[:got])
-		bufPool.Put(bp)
+		pool.Put(bp)
+		// A full read means a bulk transfer: read big from now on. A big
+		// buffer that a small one would have held goes back to small.
+		switch {
+		case got == len(*bp) && pool == &smallPool:
+			pool = &bufPool
+		case got <= smallBufSize && pool == &bufPool:
+			pool = &smallPool
+		}
 		n += int64(w)
 		if err != nil {
 			return n, err, true
