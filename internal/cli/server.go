@@ -18,6 +18,7 @@ import (
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/policy"
 	"github.com/autovpn/autovpn/internal/server"
+	"github.com/autovpn/autovpn/internal/tunnel"
 	"github.com/autovpn/autovpn/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -83,7 +84,7 @@ func startServer(ctx context.Context, log *slog.Logger, cfg *config.Config) (*ru
 		}
 		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		for i, ln := range lns {
-			lns[i] = tls.NewListener(ln, tc)
+			lns[i] = tls.NewListener(tunnel.BatchListener(ln), tc)
 		}
 	}
 	hs := &http.Server{

@@ -97,7 +97,7 @@ func Writev(rc syscall.RawConn, v [][]byte) (int, error) {
 }
 
 // maxIov bounds the pieces of one writev; more are written by later calls.
-const maxIov = 64
+const maxIov = 16
 
 // writev does one raw writev of (at most maxIov pieces of) v, skipping
 // empty pieces, retrying EINTR.

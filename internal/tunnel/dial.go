@@ -60,7 +60,7 @@ func handshake(ctx context.Context, conn net.Conn, o ClientOptions) (*Session, e
 	scheme := "ws"
 	if o.TLS {
 		scheme = "wss"
-		tc := tls.Client(conn, ClientTLSConfig(host, o.TLSPin))
+		tc := tls.Client(NewBatchConn(conn), ClientTLSConfig(host, o.TLSPin))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, fmt.Errorf("tls handshake with %s: %w", conn.RemoteAddr(), err)
 		}

@@ -32,6 +32,7 @@ type wsConn struct {
 	client bool            // a client masks what it writes
 	plain  bool            // wconn is *net.TCPConn: writev is available
 	rc     syscall.RawConn // wconn's, when writes and reads go through rawsock
+	batch  *BatchConn      // under TLS: collects a frame's records
 
 	// read side (one reader: the multiplexer's receive loop)
 	remaining int64
@@ -71,7 +72,7 @@ func newWSConn(conn net.Conn, buffered []byte, client bool) *wsConn {
 		}
 	}
 	_, plain := wconn.(*net.TCPConn)
-	c := &wsConn{conn: conn, wconn: wconn, rc: rc, br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
+	c := &wsConn{conn: conn, wconn: wconn, rc: rc, batch: batchOf(wconn), br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }
@@ -256,6 +257,15 @@ func (c *wsConn) finishAndWrite(buf []byte, n int) error {
 	if c.rc != nil {
 		_, err := rawsock.Writev(c.rc, [][]byte{buf})
 		return c.writeErr(err)
+	}
+	if c.batch != nil {
+		// TLS: its records leave together, in one writev
+		c.batch.begin()
+		_, err := c.wconn.Write(buf)
+		if ferr := c.batch.end(); err == nil {
+			err = ferr
+		}
+		return err
 	}
 	_, err := c.wconn.Write(buf)
 	return err

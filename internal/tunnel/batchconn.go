@@ -1,0 +1,133 @@
+package tunnel
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+
+	"github.com/autovpn/autovpn/internal/rawsock"
+)
+
+// BatchConn is the plain TCP connection under a TLS tunnel. crypto/tls
+// writes one record (at most 16 KiB) per Write: a 256 KiB tunnel write
+// would cost 16 system calls. While the tunnel writes a frame, BatchConn
+// collects the records and sends them with one writev when the frame is
+// done (see wsConn.finishAndWrite). Reads and writes go through rawsock.
+// Close, addresses and deadlines are the wrapped connection's, so a
+// listener wrapper's Close still releases its slot.
+type BatchConn struct {
+	net.Conn
+	rc syscall.RawConn
+
+	mu       sync.Mutex
+	batching bool
+	buf      []byte
+}
+
+// NewBatchConn wraps c when it is (or wraps, through WriteConn) a plain TCP
+// connection and rawsock works here; otherwise it returns c unchanged.
+func NewBatchConn(c net.Conn) net.Conn {
+	if !rawsock.Supported {
+		return c
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		if u, ok2 := c.(interface{ WriteConn() net.Conn }); ok2 {
+			tc, ok = u.WriteConn().(*net.TCPConn)
+		}
+	}
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return &BatchConn{Conn: c, rc: rc}
+}
+
+// Read reads with a raw system call once the socket is readable.
+func (b *BatchConn) Read(p []byte) (int, error) {
+	n, err := rawsock.Read(b.rc, p)
+	switch {
+	case err != nil:
+		return n, &net.OpError{Op: "read", Net: "tcp", Source: b.LocalAddr(), Addr: b.RemoteAddr(), Err: err}
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write sends p, or only copies it into the batch while one is open.
+func (b *BatchConn) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	if b.batching {
+		b.buf = append(b.buf, p...)
+		b.mu.Unlock()
+		return len(p), nil
+	}
+	b.mu.Unlock()
+	return b.send(p)
+}
+
+func (b *BatchConn) send(p []byte) (int, error) {
+	n, err := rawsock.Writev(b.rc, [][]byte{p})
+	if err != nil {
+		return n, &net.OpError{Op: "write", Net: "tcp", Source: b.LocalAddr(), Addr: b.RemoteAddr(), Err: err}
+	}
+	return n, nil
+}
+
+// begin opens a batch: writes are collected until end.
+func (b *BatchConn) begin() {
+	b.mu.Lock()
+	b.batching = true
+	b.mu.Unlock()
+}
+
+// end closes the batch and sends what it collected in one write. The
+// buffer is kept for the next batch unless it grew past 1 MiB.
+func (b *BatchConn) end() error {
+	b.mu.Lock()
+	b.batching = false
+	buf := b.buf
+	b.buf = nil
+	b.mu.Unlock()
+	if len(buf) == 0 {
+		return nil
+	}
+	_, err := b.send(buf)
+	if cap(buf) <= 1<<20 {
+		b.mu.Lock()
+		if b.buf == nil {
+			b.buf = buf[:0]
+		}
+		b.mu.Unlock()
+	}
+	return err
+}
+
+// batchOf returns the BatchConn under a TLS connection, or nil.
+func batchOf(c net.Conn) *BatchConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		bc, _ := tc.NetConn().(*BatchConn)
+		return bc
+	}
+	return nil
+}
+
+// BatchListener wraps every connection ln accepts in a BatchConn (for a
+// TLS listener on top of it).
+func BatchListener(ln net.Listener) net.Listener { return batchListener{ln} }
+
+type batchListener struct{ net.Listener }
+
+func (l batchListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return NewBatchConn(c), nil
+}

@@ -1,0 +1,142 @@
+//go:build linux
+
+package tunnel
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+func tcpPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ch := make(chan net.Conn, 1)
+	go func() { c, _ := ln.Accept(); ch <- c }()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := <-ch
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// TestBatchConnHoldsWritesUntilEnd: inside a batch nothing reaches the
+// peer; end sends every byte in order; outside a batch writes go at once.
+// A wrapped connection (the server's limit wrapper) is unwrapped for I/O
+// but keeps its own Close.
+func TestBatchConnHoldsWritesUntilEnd(t *testing.T) {
+	a, b := tcpPair(t)
+	bc, ok := NewBatchConn(wrapped{a}).(*BatchConn)
+	if !ok {
+		t.Fatal("NewBatchConn did not wrap a TCP connection behind WriteConn")
+	}
+	bc.begin()
+	var want []byte
+	for i := range 40 {
+		p := bytes.Repeat([]byte{byte(i)}, 16<<10)
+		if n, err := bc.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write in batch = %d, %v", n, err)
+		}
+		want = append(want, p...)
+	}
+	b.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := b.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("peer read %d bytes (%v) while the batch was open", n, err)
+	}
+	b.SetReadDeadline(time.Time{})
+	got := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, len(want)+5)
+		_, err := io.ReadFull(b, buf)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- buf
+	}()
+	if err := bc.end(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.Write([]byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-got; !bytes.Equal(g, append(want, "after"...)) {
+		t.Fatal("peer got different bytes")
+	}
+	// reads: data, then EOF
+	go func() { b.Write([]byte("back")); b.(*net.TCPConn).CloseWrite() }()
+	all, err := io.ReadAll(bc)
+	if err != nil || string(all) != "back" {
+		t.Fatalf("ReadAll = %q, %v", all, err)
+	}
+	if _, ok := NewBatchConn(wrapped{tls.Client(a, &tls.Config{})}).(*BatchConn); ok {
+		t.Fatal("NewBatchConn wrapped something that is not plain TCP")
+	}
+}
+
+// TestWSSOverBatchConn runs WebSocket frames over TLS over BatchConn both
+// ways, with frames larger than a TLS record: the batched records must
+// decrypt to the same bytes.
+func TestWSSOverBatchConn(t *testing.T) {
+	a, b := tcpPair(t)
+	cert := selfSigned(t)
+	srv := tls.Server(NewBatchConn(b), &tls.Config{Certificates: []tls.Certificate{cert}})
+	cli := tls.Client(NewBatchConn(a), &tls.Config{InsecureSkipVerify: true})
+	go srv.Handshake()
+	if err := cli.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	cw, sw := newWSConn(cli, nil, true), newWSConn(srv, nil, false)
+	if cw.batch == nil || sw.batch == nil {
+		t.Fatal("wsConn over TLS over BatchConn does not batch")
+	}
+	payload := make([]byte, 300<<10)
+	rand.Read(payload)
+	for _, dir := range []struct {
+		name string
+		w, r *wsConn
+	}{{"client to server", cw, sw}, {"server to client", sw, cw}} {
+		done := make(chan error, 1)
+		go func() { _, err := dir.w.WriteBuffers([][]byte{payload[:100], payload[100:]}); done <- err }()
+		got := make([]byte, len(payload))
+		if _, err := io.ReadFull(dir.r, got); err != nil {
+			t.Fatalf("%s: %v", dir.name, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("%s: write: %v", dir.name, err)
+		}
+		if !bytes.Equal(got, payload) {
+			t.Fatalf("%s: payload differs", dir.name)
+		}
+	}
+}
+
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "t"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
