@@ -3,6 +3,8 @@
 package rawsock
 
 import (
+	"io"
+	"net"
 	"syscall"
 	"unsafe"
 
@@ -141,3 +143,65 @@ func skip(v [][]byte, k int) [][]byte {
 	}
 	return v
 }
+
+// Conn is a net.Conn whose Read and Write are raw system calls on the
+// plain TCP connection under it; everything else (Close, addresses,
+// deadlines) is the wrapped connection's, so a wrapper's Close still does
+// its own work.
+type Conn struct {
+	net.Conn
+	rc syscall.RawConn
+}
+
+// Wrap returns c with raw reads and writes when it is, or wraps through
+// WriteConn, a plain TCP connection; otherwise c itself.
+func Wrap(c net.Conn) net.Conn {
+	if rc := tcpRawConn(c); rc != nil {
+		return &Conn{Conn: c, rc: rc}
+	}
+	return c
+}
+
+func tcpRawConn(c net.Conn) syscall.RawConn {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		if u, ok2 := c.(interface{ WriteConn() net.Conn }); ok2 {
+			tc, ok = u.WriteConn().(*net.TCPConn)
+		}
+	}
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// Read is net.Conn's Read: io.EOF at the end of the stream.
+func (c *Conn) Read(p []byte) (int, error) {
+	n, err := Read(c.rc, p)
+	switch {
+	case err != nil:
+		return n, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	case n == 0 && len(p) > 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes all of p.
+func (c *Conn) Write(p []byte) (int, error) { return c.Writev([][]byte{p}) }
+
+// Writev writes all of v in one writev where the socket takes it.
+func (c *Conn) Writev(v [][]byte) (int, error) {
+	n, err := Writev(c.rc, v)
+	if err != nil {
+		return n, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	return n, nil
+}
+
+// Unwrap returns the wrapped connection.
+func (c *Conn) Unwrap() net.Conn { return c.Conn }

@@ -4,6 +4,7 @@ package rawsock
 
 import (
 	"errors"
+	"net"
 	"syscall"
 )
 
@@ -20,3 +21,12 @@ func TryWritev(rc syscall.RawConn, v [][]byte) (int, error) { return 0, errUnsup
 
 // Writev is not available here.
 func Writev(rc syscall.RawConn, v [][]byte) (int, error) { return 0, errUnsupported }
+
+// Conn is never made here (Wrap returns its argument).
+type Conn struct{ net.Conn }
+
+// Wrap returns c: raw paths are not available here.
+func Wrap(c net.Conn) net.Conn { return c }
+
+// Writev is never called here (no Conn is made).
+func (c *Conn) Writev(v [][]byte) (int, error) { return 0, errUnsupported }

@@ -170,3 +170,46 @@ func TestWritevPeerGone(t *testing.T) {
 		t.Fatalf("Writev to a reset peer: %v, want ECONNRESET or EPIPE", err)
 	}
 }
+
+type closeCounter struct {
+	net.Conn
+	closed int
+}
+
+func (c *closeCounter) WriteConn() net.Conn { return c.Conn }
+func (c *closeCounter) Close() error        { c.closed++; return c.Conn.Close() }
+
+// TestWrap: a plain TCP connection, also behind a wrapper that offers
+// WriteConn, gets raw Read/Write while Close stays the wrapper's; anything
+// else is returned as it is.
+func TestWrap(t *testing.T) {
+	a, b := tcpPair(t, "tcp4")
+	if p, _ := net.Pipe(); Wrap(p) != p {
+		t.Fatal("Wrap changed a connection that is not TCP")
+	}
+	cc := &closeCounter{Conn: a}
+	w, ok := Wrap(cc).(*Conn)
+	if !ok {
+		t.Fatal("Wrap did not wrap a TCP connection behind WriteConn")
+	}
+	if _, err := w.Writev([][]byte{[]byte("he"), []byte("llo")}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(b, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("peer read %q, %v", buf, err)
+	}
+	b.Write([]byte("x"))
+	b.CloseWrite()
+	if all, err := io.ReadAll(w); err != nil || string(all) != "x" {
+		t.Fatalf("ReadAll = %q, %v; want x, nil", all, err)
+	}
+	w.Close()
+	if cc.closed != 1 {
+		t.Fatalf("wrapper Close called %d times, want 1", cc.closed)
+	}
+	var oe *net.OpError
+	if _, err := w.Write([]byte("late")); !errors.As(err, &oe) || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Write after Close: %v, want a *net.OpError wrapping net.ErrClosed", err)
+	}
+}

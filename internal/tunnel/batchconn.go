@@ -2,10 +2,8 @@ package tunnel
 
 import (
 	"crypto/tls"
-	"io"
 	"net"
 	"sync"
-	"syscall"
 
 	"github.com/autovpn/autovpn/internal/rawsock"
 )
@@ -18,8 +16,7 @@ import (
 // Close, addresses and deadlines are the wrapped connection's, so a
 // listener wrapper's Close still releases its slot.
 type BatchConn struct {
-	net.Conn
-	rc syscall.RawConn
+	*rawsock.Conn
 
 	mu       sync.Mutex
 	batching bool
@@ -29,35 +26,11 @@ type BatchConn struct {
 // NewBatchConn wraps c when it is (or wraps, through WriteConn) a plain TCP
 // connection and rawsock works here; otherwise it returns c unchanged.
 func NewBatchConn(c net.Conn) net.Conn {
-	if !rawsock.Supported {
-		return c
-	}
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		if u, ok2 := c.(interface{ WriteConn() net.Conn }); ok2 {
-			tc, ok = u.WriteConn().(*net.TCPConn)
-		}
-	}
+	rc, ok := rawsock.Wrap(c).(*rawsock.Conn)
 	if !ok {
 		return c
 	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return c
-	}
-	return &BatchConn{Conn: c, rc: rc}
-}
-
-// Read reads with a raw system call once the socket is readable.
-func (b *BatchConn) Read(p []byte) (int, error) {
-	n, err := rawsock.Read(b.rc, p)
-	switch {
-	case err != nil:
-		return n, &net.OpError{Op: "read", Net: "tcp", Source: b.LocalAddr(), Addr: b.RemoteAddr(), Err: err}
-	case n == 0 && len(p) > 0:
-		return 0, io.EOF
-	}
-	return n, nil
+	return &BatchConn{Conn: rc}
 }
 
 // Write sends p, or only copies it into the batch while one is open.
@@ -69,15 +42,7 @@ func (b *BatchConn) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	b.mu.Unlock()
-	return b.send(p)
-}
-
-func (b *BatchConn) send(p []byte) (int, error) {
-	n, err := rawsock.Writev(b.rc, [][]byte{p})
-	if err != nil {
-		return n, &net.OpError{Op: "write", Net: "tcp", Source: b.LocalAddr(), Addr: b.RemoteAddr(), Err: err}
-	}
-	return n, nil
+	return b.Conn.Write(p)
 }
 
 // begin opens a batch: writes are collected until end.
@@ -98,7 +63,7 @@ func (b *BatchConn) end() error {
 	if len(buf) == 0 {
 		return nil
 	}
-	_, err := b.send(buf)
+	_, err := b.Conn.Write(buf)
 	if cap(buf) <= 1<<20 {
 		b.mu.Lock()
 		if b.buf == nil {

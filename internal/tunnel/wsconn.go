@@ -9,7 +9,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -26,13 +25,13 @@ import (
 // answers control frames in place. A generic message API would copy every
 // byte once more.
 type wsConn struct {
-	conn   net.Conn        // TCP or TLS
-	wconn  net.Conn        // where frames are written: conn, or the TCP conn under a wrapper
-	br     *bufio.Reader   // over conn, may hold bytes read during the handshake
-	client bool            // a client masks what it writes
-	plain  bool            // wconn is *net.TCPConn: writev is available
-	rc     syscall.RawConn // wconn's, when writes and reads go through rawsock
-	batch  *BatchConn      // under TLS: collects a frame's records
+	conn   net.Conn      // TCP or TLS
+	wconn  net.Conn      // where frames are written: conn, or the TCP conn under a wrapper
+	br     *bufio.Reader // over conn, may hold bytes read during the handshake
+	client bool          // a client masks what it writes
+	plain  bool          // wconn is *net.TCPConn: writev is available
+	raw    *rawsock.Conn // wconn with raw reads and writes, when available
+	batch  *BatchConn    // under TLS: collects a frame's records
 
 	// read side (one reader: the multiplexer's receive loop)
 	remaining int64
@@ -62,37 +61,18 @@ func newWSConn(conn net.Conn, buffered []byte, client bool) *wsConn {
 			wconn = tc
 		}
 	}
-	var rc syscall.RawConn
-	if tc, ok := wconn.(*net.TCPConn); ok && rawsock.Supported {
-		rc, _ = tc.SyscallConn()
+	_, plain := wconn.(*net.TCPConn)
+	raw, _ := rawsock.Wrap(wconn).(*rawsock.Conn)
+	if raw != nil {
 		if len(buffered) > 0 {
-			r = io.MultiReader(bytesReader(buffered), rawReader{rc, wconn})
+			r = io.MultiReader(bytesReader(buffered), raw)
 		} else {
-			r = rawReader{rc, wconn}
+			r = raw
 		}
 	}
-	_, plain := wconn.(*net.TCPConn)
-	c := &wsConn{conn: conn, wconn: wconn, rc: rc, batch: batchOf(wconn), br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
+	c := &wsConn{conn: conn, wconn: wconn, raw: raw, batch: batchOf(wconn), br: bufio.NewReaderSize(r, 32<<10), client: client, plain: plain}
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
-}
-
-// rawReader reads a plain TCP connection with raw system calls (package
-// rawsock explains why).
-type rawReader struct {
-	rc syscall.RawConn
-	c  net.Conn
-}
-
-func (r rawReader) Read(p []byte) (int, error) {
-	n, err := rawsock.Read(r.rc, p)
-	switch {
-	case err != nil:
-		return n, &net.OpError{Op: "read", Net: "tcp", Source: r.c.LocalAddr(), Addr: r.c.RemoteAddr(), Err: err}
-	case n == 0 && len(p) > 0:
-		return 0, io.EOF
-	}
-	return n, nil
 }
 
 func bytesReader(b []byte) io.Reader {
@@ -254,9 +234,9 @@ func (c *wsConn) finishAndWrite(buf []byte, n int) error {
 		copy(mask[:], buf[hn-4:hn])
 		ws.Cipher(buf[hn:], mask, 0)
 	}
-	if c.rc != nil {
-		_, err := rawsock.Writev(c.rc, [][]byte{buf})
-		return c.writeErr(err)
+	if c.raw != nil {
+		_, err := c.raw.Write(buf)
+		return err
 	}
 	if c.batch != nil {
 		// TLS: its records leave together, in one writev
@@ -273,19 +253,11 @@ func (c *wsConn) finishAndWrite(buf []byte, n int) error {
 
 // writeBufs writes bufs in one writev on the plain TCP connection.
 func (c *wsConn) writeBufs(bufs net.Buffers) (int64, error) {
-	if c.rc != nil {
-		n, err := rawsock.Writev(c.rc, bufs)
-		return int64(n), c.writeErr(err)
+	if c.raw != nil {
+		n, err := c.raw.Writev(bufs)
+		return int64(n), err
 	}
 	return bufs.WriteTo(c.wconn)
-}
-
-// writeErr dresses a raw write's error as the net package would.
-func (c *wsConn) writeErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &net.OpError{Op: "write", Net: "tcp", Source: c.wconn.LocalAddr(), Addr: c.wconn.RemoteAddr(), Err: err}
 }
 
 // putHeader writes a final-frame header into b and returns its length.
