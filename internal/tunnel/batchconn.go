@@ -53,7 +53,8 @@ func (b *BatchConn) begin() {
 }
 
 // end closes the batch and sends what it collected in one write. The
-// buffer is kept for the next batch unless it grew past 1 MiB.
+// buffer is kept for the next batch unless it grew past 2 MiB (a batch is
+// one frame: at most 1 MiB of payload plus TLS overhead).
 func (b *BatchConn) end() error {
 	b.mu.Lock()
 	b.batching = false
@@ -64,7 +65,7 @@ func (b *BatchConn) end() error {
 		return nil
 	}
 	_, err := b.Conn.Write(buf)
-	if cap(buf) <= 1<<20 {
+	if cap(buf) <= 2<<20 {
 		b.mu.Lock()
 		if b.buf == nil {
 			b.buf = buf[:0]
