@@ -184,11 +184,25 @@ func startClient(ctx context.Context, log *slog.Logger, cfg *config.Config, mode
 	return rc, nil
 }
 
+// localListenConfig is how the proxies listen on host. No TCP keepalive on
+// loopback: an application on this machine that goes away closes its
+// sockets, and the four setsockopt calls keepalive costs per accepted
+// connection sit on the connection path. A listener open to the LAN keeps
+// it, to notice clients that vanish.
+func localListenConfig(host string) net.ListenConfig {
+	var lc net.ListenConfig
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		lc.KeepAlive = -1
+	}
+	return lc
+}
+
 // bindTCP binds kind on host:port. An IPv6 listener that cannot bind (IPv6
 // off on this host) degrades with a warning; an IPv4 one is fatal.
 func (rc *runningClient) bindTCP(log *slog.Logger, kind, host string, port uint16, v6 bool, serve func(net.Listener)) (func(), error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	ln, err := net.Listen("tcp", addr)
+	lc := localListenConfig(host)
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, rc.bindFailed(log, kind, addr, v6, err)
 	}
