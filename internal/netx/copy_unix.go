@@ -50,11 +50,12 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 			return n, nil, true // EOF
 		}
 		w, err := dst.Write((*bp)[:got])
+		full := got == len(*bp)
 		pool.Put(bp)
 		// A full read means a bulk transfer: read big from now on. A big
 		// buffer that a small one would have held goes back to small.
 		switch {
-		case got == len(*bp) && pool == &smallPool:
+		case full && pool == &smallPool:
 			pool = &bufPool
 		case got <= smallBufSize && pool == &bufPool:
 			pool = &smallPool
