@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"syscall"
+
+	"github.com/autovpn/autovpn/internal/rawsock"
 )
 
 // copyReady copies a TCP source by waiting for readability first (through
@@ -28,7 +30,7 @@ func copyReady(dst io.Writer, src *net.TCPConn) (n int64, err error, ok bool) {
 		werr := rc.Read(func(fd uintptr) bool {
 			bp = pool.Get().(*[]byte)
 			for {
-				got, rerr = readFD(fd, *bp)
+				got, rerr = rawsock.ReadFD(fd, *bp)
 				if rerr != syscall.EINTR {
 					break
 				}

@@ -26,14 +26,15 @@ func Read(rc syscall.RawConn, p []byte) (int, error) {
 	)
 	err := rc.Read(func(fd uintptr) bool {
 		for {
-			r, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			r, e := ReadFD(fd, p)
 			switch e {
 			case unix.EINTR:
 				continue
 			case unix.EAGAIN:
 				return false
 			}
-			n, en = int(r), e
+			n = r
+			en, _ = e.(syscall.Errno)
 			return true
 		}
 	})
@@ -44,6 +45,17 @@ func Read(rc syscall.RawConn, p []byte) (int, error) {
 		return 0, en
 	}
 	return n, nil
+}
+
+// ReadFD does one read of the non-blocking socket fd as a raw system call
+// (for callers that wait for readiness themselves, through
+// syscall.RawConn). On failure it returns -1 and the syscall.Errno.
+func ReadFD(fd uintptr, p []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
 }
 
 // TryWritev writes as much of v as the socket takes now, without waiting;
