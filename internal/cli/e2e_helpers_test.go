@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/autovpn/autovpn/internal/config"
+	"github.com/autovpn/autovpn/internal/nettest"
 	"github.com/autovpn/autovpn/internal/tlsutil"
 	"golang.org/x/net/proxy"
 )
@@ -112,26 +112,7 @@ func (p *pair) waitUp() {
 	}
 }
 
-func startTCPEcho(t testing.TB, host string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
-}
+func startTCPEcho(t testing.TB, host string) string { return nettest.TCPEcho(t, host) }
 
 func startUDPEcho(t testing.TB, host string) string {
 	t.Helper()
