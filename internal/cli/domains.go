@@ -107,20 +107,27 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// editDomains reads and checks the entries that add or remove got (args,
+// or stdin for "-") and loads the domain list they change.
+func editDomains(app *App, args []string) ([]string, *config.Config, *domains.List, error) {
+	entries, where, err := entriesFromArgs(app, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkEntries(entries, where); err != nil {
+		return nil, nil, nil, err
+	}
+	cfg, l, err := loadDomainList(app)
+	return entries, cfg, l, err
+}
+
 func newDomainsAddCmd(app *App) *cobra.Command {
 	return &cobra.Command{
 		Use:   "add DOMAIN... (or - for stdin)",
 		Short: "Add domains (URLs, wildcards, IDNs and pasted lists accepted)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			entries, where, err := entriesFromArgs(app, args)
-			if err != nil {
-				return err
-			}
-			if err := checkEntries(entries, where); err != nil {
-				return err
-			}
-			cfg, l, err := loadDomainList(app)
+			entries, cfg, l, err := editDomains(app, args)
 			if err != nil {
 				return err
 			}
@@ -143,14 +150,7 @@ func newDomainsRemoveCmd(app *App) *cobra.Command {
 		Short: "Remove domains (with the comments above them)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			entries, where, err := entriesFromArgs(app, args)
-			if err != nil {
-				return err
-			}
-			if err := checkEntries(entries, where); err != nil {
-				return err
-			}
-			cfg, l, err := loadDomainList(app)
+			entries, cfg, l, err := editDomains(app, args)
 			if err != nil {
 				return err
 			}

@@ -101,17 +101,26 @@ func proxyRow(ctx context.Context, st *statusView, kind, fam string, timeout tim
 	return row
 }
 
-// probeSOCKS5 sends a SOCKS5 greeting and expects a SOCKS5 method reply.
-func probeSOCKS5(ctx context.Context, addr string) error {
+// dialProbe connects to addr for a probe bounded by ctx's deadline.
+func dialProbe(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	return c, nil
+}
+
+// probeSOCKS5 sends a SOCKS5 greeting and expects a SOCKS5 method reply.
+func probeSOCKS5(ctx context.Context, addr string) error {
+	c, err := dialProbe(ctx, addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
 	if _, err := c.Write([]byte{5, 2, 0, 2}); err != nil { // no auth or user/pass
 		return err
 	}
@@ -127,15 +136,11 @@ func probeSOCKS5(ctx context.Context, addr string) error {
 
 // probeHTTPProxy sends a request for /proxy.pac and expects any HTTP answer.
 func probeHTTPProxy(ctx context.Context, addr string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := dialProbe(ctx, addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
 	if _, err := io.WriteString(c, "GET /proxy.pac HTTP/1.1\r\nHost: "+addr+"\r\nConnection: close\r\n\r\n"); err != nil {
 		return err
 	}
