@@ -18,11 +18,22 @@ import (
 func sinkPair(t *testing.T, first []byte) (cst, sst *Stream, app *net.TCPConn) {
 	t.Helper()
 	c, s := pair(t, Config{}, tcpConns)
-	cst, _ = c.Open()
+	return openSink(t, c, s, first)
+}
+
+// openSink opens a stream from c that sends first, accepts it on s and
+// sets a loopback TCP connection as its sink; app is that connection's
+// reading end.
+func openSink(t *testing.T, c, s *Session, first []byte) (cst, sst *Stream, app *net.TCPConn) {
+	t.Helper()
+	cst, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cst.Write(first); err != nil {
 		t.Fatal(err)
 	}
-	sst, err := s.Accept()
+	sst, err = s.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,22 +196,7 @@ func TestSinkChoppedInterleaved(t *testing.T) {
 		key[0] = byte(i + 1)
 		rand.NewChaCha8(key).Read(data)
 		want[i] = sha256.Sum256(data)
-		cst, err := c.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cst.Write(data[:1]); err != nil {
-			t.Fatal(err)
-		}
-		sst, err := s.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, r := tcpConns(t)
-		t.Cleanup(func() { w.Close(); r.Close() })
-		if err := sst.SetSink(w.(*net.TCPConn)); err != nil {
-			t.Fatal(err)
-		}
+		cst, _, r := openSink(t, c, s, data[:1])
 		results[i] = make(chan result, 1)
 		go func() {
 			h := sha256.New()
