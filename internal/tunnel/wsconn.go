@@ -42,6 +42,8 @@ type wsConn struct {
 
 	wmu     sync.Mutex
 	scratch []byte // client: masked copy; TLS: header+payload in one record
+	hdr     [ws.MaxHeaderSize]byte
+	bufs    net.Buffers // plain server: header + the caller's pieces
 
 	lastRead atomic.Int64         // unix nanos of the last frame header read
 	onPong   func(payload []byte) // called from Read for every pong
@@ -177,12 +179,11 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.plain && !c.client {
-		var hdr [ws.MaxHeaderSize]byte
-		hn := putHeader(hdr[:], ws.OpBinary, total, nil)
-		bufs := make(net.Buffers, 0, len(v)+1)
-		bufs = append(bufs, hdr[:hn])
-		bufs = append(bufs, v...)
+		hn := putHeader(c.hdr[:], ws.OpBinary, total, nil)
+		bufs := append(append(c.bufs[:0], c.hdr[:hn]), v...)
 		n, err := c.writeBufs(bufs)
+		clear(bufs)
+		c.bufs = bufs[:0]
 		return max(int(n)-hn, 0), err
 	}
 	buf := c.frameBuf(ws.OpBinary, total)
