@@ -15,3 +15,14 @@
 //
 // On systems other than Linux the functions fall back to the net package.
 package rawsock
+
+// ErrWouldBlock is TryRead's answer when nothing is ready. It is a net.Error
+// that reports Timeout and Temporary, so a layer above (crypto/tls) treats
+// it like an expired deadline: not fatal, and nothing read is lost.
+var ErrWouldBlock error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string   { return "rawsock: no data ready" }
+func (wouldBlock) Timeout() bool   { return true }
+func (wouldBlock) Temporary() bool { return true }

@@ -203,6 +203,40 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// TryRead is Read without waiting: when nothing is ready it returns
+// ErrWouldBlock at once.
+func (c *Conn) TryRead(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var (
+		n  int
+		en syscall.Errno
+	)
+	err := c.rc.Read(func(fd uintptr) bool {
+		for {
+			r, e := ReadFD(fd, p)
+			if e == unix.EINTR {
+				continue
+			}
+			n = r
+			en, _ = e.(syscall.Errno)
+			return true
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case en == unix.EAGAIN:
+		return 0, ErrWouldBlock
+	case en != 0:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: en}
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
 // Write writes all of p.
 func (c *Conn) Write(p []byte) (int, error) { return c.Writev([][]byte{p}) }
 

@@ -30,3 +30,6 @@ func Wrap(c net.Conn) net.Conn { return c }
 
 // Writev is never called here (no Conn is made).
 func (c *Conn) Writev(v [][]byte) (int, error) { return 0, errUnsupported }
+
+// TryRead is never called here (no Conn is made).
+func (c *Conn) TryRead(p []byte) (int, error) { return 0, errUnsupported }

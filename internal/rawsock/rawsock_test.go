@@ -213,3 +213,41 @@ func TestWrap(t *testing.T) {
 		t.Fatalf("Write after Close: %v, want a *net.OpError wrapping net.ErrClosed", err)
 	}
 }
+
+// TestTryReadDoesNotWait: nothing ready → ErrWouldBlock at once (a net.Error
+// that is Timeout and Temporary, so crypto/tls does not keep it); data →
+// the data; peer closed → io.EOF.
+func TestTryReadDoesNotWait(t *testing.T) {
+	a, b := tcpPair(t, "tcp")
+	rb := Wrap(b).(*Conn)
+	buf := make([]byte, 64)
+	n, err := rb.TryRead(buf)
+	var ne net.Error
+	//lint:ignore SA1019 crypto/tls decides on Temporary whether a read error is fatal
+	if n != 0 || !errors.Is(err, ErrWouldBlock) || !errors.As(err, &ne) || !ne.Timeout() || !ne.Temporary() {
+		t.Fatalf("TryRead on an empty socket = %d, %v; want 0, ErrWouldBlock", n, err)
+	}
+	if _, err := a.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	got := ""
+	for deadline := time.Now().Add(5 * time.Second); got != "hello" && time.Now().Before(deadline); {
+		n, err := rb.TryRead(buf)
+		if err != nil && !errors.Is(err, ErrWouldBlock) {
+			t.Fatal(err)
+		}
+		got += string(buf[:n])
+	}
+	if got != "hello" {
+		t.Fatalf("TryRead got %q", got)
+	}
+	a.Close()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if _, err = rb.TryRead(buf); !errors.Is(err, ErrWouldBlock) {
+			break
+		}
+	}
+	if err != io.EOF {
+		t.Fatalf("TryRead after the peer closed: %v, want io.EOF", err)
+	}
+}

@@ -21,6 +21,18 @@ type BatchConn struct {
 	mu       sync.Mutex
 	batching bool
 	buf      []byte
+
+	// noWait makes Read return rawsock.ErrWouldBlock instead of waiting.
+	// Only the tunnel's one reader touches it (see wsConn.readMore).
+	noWait bool
+}
+
+// Read reads from the socket; with noWait set it does not wait for data.
+func (b *BatchConn) Read(p []byte) (int, error) {
+	if b.noWait {
+		return b.Conn.TryRead(p)
+	}
+	return b.Conn.Read(p)
 }
 
 // NewBatchConn wraps c when it is (or wraps, through WriteConn) a plain TCP

@@ -104,6 +104,9 @@ func (c *wsConn) Read(p []byte) (int, error) {
 		p = p[:c.remaining]
 	}
 	n, err := c.br.Read(p)
+	if err == nil && n > 0 && n < len(p) && c.batch != nil {
+		n += c.readMore(p[n:])
+	}
 	if c.masked && n > 0 {
 		ws.Cipher(p[:n], c.mask, c.maskOff)
 		c.maskOff += n
@@ -113,6 +116,26 @@ func (c *wsConn) Read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return n, err
+}
+
+// readMore reads on into p, within the current frame's payload, what
+// crypto/tls can deliver without waiting for the socket. crypto/tls returns
+// one record (at most 16 KiB) per Read; without this the receive loop would
+// hand each record on by itself, costing a sink write per 16 KiB where plain
+// ws pays one per read of up to 512 KiB. It stops at the first read that
+// would wait (or fails: the error comes back on the next Read).
+func (c *wsConn) readMore(p []byte) int {
+	c.batch.noWait = true
+	n := 0
+	for n < len(p) {
+		k, err := c.br.Read(p[n:])
+		n += k
+		if err != nil || k == 0 {
+			break
+		}
+	}
+	c.batch.noWait = false
+	return n
 }
 
 // nextFrame reads frame headers until a data frame with payload starts.
