@@ -117,6 +117,7 @@ func TestWSSOverBatchConn(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { _, err := dir.w.WriteBuffers([][]byte{payload[:100], payload[100:]}); done <- err }()
 		got := make([]byte, len(payload))
+		dir.r.conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a lost byte fails, not hangs
 		if _, err := io.ReadFull(dir.r, got); err != nil {
 			t.Fatalf("%s: %v", dir.name, err)
 		}
@@ -159,8 +160,14 @@ func wssPair(t *testing.T, transport func(dst, src net.Conn)) (cw, sw *wsConn) {
 	cert := selfSigned(t)
 	srv := tls.Server(NewBatchConn(d), &tls.Config{Certificates: []tls.Certificate{cert}})
 	cli := tls.Client(NewBatchConn(a), &tls.Config{InsecureSkipVerify: true})
-	go srv.Handshake()
+	done := make(chan error, 1)
+	go func() { done <- srv.Handshake() }()
 	if err := cli.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	// Until the server's handshake is over it may read ahead, into
+	// crypto/tls's buffer, what the client sends next.
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	return newWSConn(cli, nil, true), newWSConn(srv, nil, false)
@@ -213,9 +220,23 @@ func waitQueued(t *testing.T, r *wsConn, want int) {
 	t.Fatalf("fewer than %d bytes arrived within 10 s", want)
 }
 
+// muxLike cuts p the way the multiplexer hands a batch of frames over: small
+// headers between pieces of up to 64 KiB, some shorter than a TLS record.
+func muxLike(p []byte) [][]byte {
+	var v [][]byte
+	for i, size := 0, 0; len(p) > 0; i++ {
+		size = []int{9, 65535, 9, 100, 3, 20000, 9, 16384, 1}[i%9]
+		size = min(size, len(p))
+		v = append(v, p[:size])
+		p = p[size:]
+	}
+	return v
+}
+
 // TestWSSChoppedTransport: with the TLS bytes arriving in pieces of a few
 // hundred bytes, reads that would wait stop in the middle of records; no
-// byte may be lost or repeated.
+// byte may be lost or repeated. The frame goes in pieces like the
+// multiplexer's, so the server's writeTLS cuts records across them.
 func TestWSSChoppedTransport(t *testing.T) {
 	cw, sw := wssPair(t, func(dst, src net.Conn) {
 		buf := make([]byte, 700)
@@ -238,8 +259,9 @@ func TestWSSChoppedTransport(t *testing.T) {
 		w, r *wsConn
 	}{{"client to server", cw, sw}, {"server to client", sw, cw}} {
 		done := make(chan error, 1)
-		go func() { _, err := dir.w.WriteBuffers([][]byte{payload[:100], payload[100:]}); done <- err }()
+		go func() { _, err := dir.w.WriteBuffers(muxLike(payload)); done <- err }()
 		got := make([]byte, len(payload))
+		dir.r.conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a lost byte fails, not hangs
 		if _, err := io.ReadFull(dir.r, got); err != nil {
 			t.Fatalf("%s: %v", dir.name, err)
 		}

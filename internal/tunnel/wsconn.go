@@ -209,6 +209,12 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 		c.bufs = bufs[:0]
 		return max(int(n)-hn, 0), err
 	}
+	if c.batch != nil && !c.client {
+		if err := c.writeTLS(v, total); err != nil {
+			return 0, err
+		}
+		return total, nil
+	}
 	buf := c.frameBuf(ws.OpBinary, total)
 	off := len(buf) - total
 	for _, b := range v {
@@ -218,6 +224,51 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 		return 0, err
 	}
 	return total, nil
+}
+
+// tlsRecord is the most plaintext crypto/tls puts into one record.
+const tlsRecord = 16 << 10
+
+// writeTLS sends the concatenation of v (total bytes) as one binary frame
+// through TLS without assembling it first: crypto/tls copies every byte
+// into its record anyway, so only the header and the bytes needed to fill
+// the record it starts are copied here, and the rest of each large piece
+// goes to crypto/tls as it is, in whole records. Every record but the last
+// stays full. (A client masks its frames, so it copies everything.) The
+// records leave together, in one writev. Called with wmu held.
+func (c *wsConn) writeTLS(v [][]byte, total int) error {
+	if cap(c.scratch) < ws.MaxHeaderSize+tlsRecord {
+		c.scratch = make([]byte, ws.MaxHeaderSize+tlsRecord)
+	}
+	buf := c.scratch[:putHeader(c.scratch[:ws.MaxHeaderSize], ws.OpBinary, total, nil)]
+	c.batch.begin()
+	var err error
+	for _, b := range v {
+		room := tlsRecord - len(buf)
+		if len(b) < room {
+			buf = append(buf, b...)
+			continue
+		}
+		buf = append(buf, b[:room]...)
+		b = b[room:]
+		whole := len(b) - len(b)%tlsRecord
+		if _, err = c.wconn.Write(buf); err != nil {
+			break
+		}
+		if whole > 0 {
+			if _, err = c.wconn.Write(b[:whole]); err != nil {
+				break
+			}
+		}
+		buf = append(buf[:0], b[whole:]...)
+	}
+	if err == nil && len(buf) > 0 {
+		_, err = c.wconn.Write(buf)
+	}
+	if ferr := c.batch.end(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 func (c *wsConn) writeFrame(op ws.OpCode, p []byte) error {
