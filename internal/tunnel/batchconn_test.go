@@ -223,10 +223,10 @@ func waitQueued(t *testing.T, r *wsConn, want int) {
 // muxLike cuts p the way the multiplexer hands a batch of frames over: small
 // headers between pieces of up to 64 KiB, some shorter than a TLS record.
 func muxLike(p []byte) [][]byte {
+	sizes := []int{9, 65535, 9, 100, 3, 20000, 9, 16384, 1}
 	var v [][]byte
-	for i, size := 0, 0; len(p) > 0; i++ {
-		size = []int{9, 65535, 9, 100, 3, 20000, 9, 16384, 1}[i%9]
-		size = min(size, len(p))
+	for i := 0; len(p) > 0; i++ {
+		size := min(sizes[i%len(sizes)], len(p))
 		v = append(v, p[:size])
 		p = p[size:]
 	}
