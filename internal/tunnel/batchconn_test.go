@@ -96,18 +96,17 @@ func TestBatchConnHoldsWritesUntilEnd(t *testing.T) {
 // ways, with frames larger than a TLS record: the batched records must
 // decrypt to the same bytes.
 func TestWSSOverBatchConn(t *testing.T) {
-	a, b := tcpPair(t)
-	cert := selfSigned(t)
-	srv := tls.Server(NewBatchConn(b), &tls.Config{Certificates: []tls.Certificate{cert}})
-	cli := tls.Client(NewBatchConn(a), &tls.Config{InsecureSkipVerify: true})
-	go srv.Handshake()
-	if err := cli.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	cw, sw := newWSConn(cli, nil, true), newWSConn(srv, nil, false)
+	cw, sw := wssPair(t, nil)
 	if cw.batch == nil || sw.batch == nil {
 		t.Fatal("wsConn over TLS over BatchConn does not batch")
 	}
+	sendBothWays(t, cw, sw, func(p []byte) [][]byte { return [][]byte{p[:100], p[100:]} })
+}
+
+// sendBothWays sends 300 KiB of random bytes as one frame each way, cut
+// into pieces by cut, and checks they arrive intact.
+func sendBothWays(t *testing.T, cw, sw *wsConn, cut func([]byte) [][]byte) {
+	t.Helper()
 	payload := make([]byte, 300<<10)
 	rand.Read(payload)
 	for _, dir := range []struct {
@@ -115,7 +114,7 @@ func TestWSSOverBatchConn(t *testing.T) {
 		w, r *wsConn
 	}{{"client to server", cw, sw}, {"server to client", sw, cw}} {
 		done := make(chan error, 1)
-		go func() { _, err := dir.w.WriteBuffers([][]byte{payload[:100], payload[100:]}); done <- err }()
+		go func() { _, err := dir.w.WriteBuffers(cut(payload)); done <- err }()
 		got := make([]byte, len(payload))
 		dir.r.conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a lost byte fails, not hangs
 		if _, err := io.ReadFull(dir.r, got); err != nil {
@@ -252,24 +251,5 @@ func TestWSSChoppedTransport(t *testing.T) {
 			}
 		}
 	})
-	payload := make([]byte, 300<<10)
-	rand.Read(payload)
-	for _, dir := range []struct {
-		name string
-		w, r *wsConn
-	}{{"client to server", cw, sw}, {"server to client", sw, cw}} {
-		done := make(chan error, 1)
-		go func() { _, err := dir.w.WriteBuffers(muxLike(payload)); done <- err }()
-		got := make([]byte, len(payload))
-		dir.r.conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a lost byte fails, not hangs
-		if _, err := io.ReadFull(dir.r, got); err != nil {
-			t.Fatalf("%s: %v", dir.name, err)
-		}
-		if err := <-done; err != nil {
-			t.Fatalf("%s: write: %v", dir.name, err)
-		}
-		if !bytes.Equal(got, payload) {
-			t.Fatalf("%s: payload differs", dir.name)
-		}
-	}
+	sendBothWays(t, cw, sw, muxLike)
 }
