@@ -16,7 +16,11 @@ const Supported = true
 
 // Read reads into p once the socket is readable, like net.Conn.Read
 // (0, nil means end of stream). Deadlines and Close are honoured through rc.
-func Read(rc syscall.RawConn, p []byte) (int, error) {
+func Read(rc syscall.RawConn, p []byte) (int, error) { return read(rc, p, true) }
+
+// read reads into p; when nothing is ready it waits for readability, or
+// with !wait returns ErrWouldBlock at once.
+func read(rc syscall.RawConn, p []byte, wait bool) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -27,10 +31,10 @@ func Read(rc syscall.RawConn, p []byte) (int, error) {
 	err := rc.Read(func(fd uintptr) bool {
 		for {
 			r, e := ReadFD(fd, p)
-			switch e {
-			case unix.EINTR:
+			switch {
+			case e == unix.EINTR:
 				continue
-			case unix.EAGAIN:
+			case e == unix.EAGAIN && wait:
 				return false
 			}
 			n = r
@@ -38,10 +42,12 @@ func Read(rc syscall.RawConn, p []byte) (int, error) {
 			return true
 		}
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return 0, err
-	}
-	if en != 0 {
+	case en == unix.EAGAIN:
+		return 0, ErrWouldBlock
+	case en != 0:
 		return 0, en
 	}
 	return n, nil
@@ -192,45 +198,22 @@ func tcpRawConn(c net.Conn) syscall.RawConn {
 }
 
 // Read is net.Conn's Read: io.EOF at the end of the stream.
-func (c *Conn) Read(p []byte) (int, error) {
-	n, err := Read(c.rc, p)
-	switch {
-	case err != nil:
-		return n, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
-	case n == 0 && len(p) > 0:
-		return 0, io.EOF
-	}
-	return n, nil
-}
+func (c *Conn) Read(p []byte) (int, error) { return c.read(p, true) }
 
 // TryRead is Read without waiting: when nothing is ready it returns
 // ErrWouldBlock at once.
-func (c *Conn) TryRead(p []byte) (int, error) {
+func (c *Conn) TryRead(p []byte) (int, error) { return c.read(p, false) }
+
+func (c *Conn) read(p []byte, wait bool) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var (
-		n  int
-		en syscall.Errno
-	)
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, e := ReadFD(fd, p)
-			if e == unix.EINTR {
-				continue
-			}
-			n = r
-			en, _ = e.(syscall.Errno)
-			return true
-		}
-	})
+	n, err := read(c.rc, p, wait)
 	switch {
-	case err != nil:
+	case err == ErrWouldBlock:
 		return 0, err
-	case en == unix.EAGAIN:
-		return 0, ErrWouldBlock
-	case en != 0:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: en}
+	case err != nil:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	case n == 0:
 		return 0, io.EOF
 	}
