@@ -104,7 +104,7 @@ func setInText(text string, k *keyDef, enc string) string {
 		parts[i] = body[:l.valStart] + enc + sep + body[l.valEnd:] + p[len(body):]
 		found = true
 	}
-	out := bom + strings.Join(parts, "")
+	out := strings.Join(parts, "")
 	if !found {
 		switch {
 		case strings.HasSuffix(out, "\r"):
@@ -114,7 +114,7 @@ func setInText(text string, k *keyDef, enc string) string {
 		}
 		out += k.Name + "=" + enc + eol
 	}
-	return out
+	return bom + out // after the checks above: a file of only a BOM is empty
 }
 
 // writeAtomic replaces path with data via a temporary file in the same
