@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -76,7 +77,7 @@ func (f *File) findLegacy() {
 		if f.begin >= 0 && i >= f.begin && i <= f.end {
 			continue
 		}
-		if !strings.HasPrefix(strings.ReplaceAll(markerOf(l), " ", ""), "#AUTOVPN自动写入") {
+		if !legacyMarker.MatchString(markerOf(l)) {
 			continue
 		}
 		j := i
@@ -91,6 +92,11 @@ func (f *File) findLegacy() {
 		return
 	}
 }
+
+// legacyMarker is LegacyMarker with any run of blanks (or none) after the
+// "#" and between its two words: "AUTOVPN" itself must be intact, so a user's
+// comment such as "# AUTOVP N自动写入" is never taken for it.
+var legacyMarker = regexp.MustCompile(`^#[ \t]*AUTOVPN[ \t]*自动写入`)
 
 // markerOf is a line without its line ending and surrounding blanks.
 func markerOf(l string) string { return strings.Trim(l, " \t\r\n") }

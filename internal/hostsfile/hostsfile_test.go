@@ -109,6 +109,22 @@ func TestLegacyBlockRecognised(t *testing.T) {
 	}
 }
 
+func TestLegacyMarkerSpelling(t *testing.T) {
+	for line, want := range map[string]bool{
+		"# AUTOVPN自动写入":          true,
+		"#AUTOVPN自动写入":           true,
+		"\t#  AUTOVPN \t自动写入 v2": true,
+		"# AUTOVP N自动写入":         false, // found by FuzzParse: a comment, not the marker
+		"# autovpn自动写入":          false,
+		"# AUTOVPN":              false,
+	} {
+		f := mustParse(t, []byte("127.0.0.1 localhost\n"+line+"\n1.2.3.4 old.test\n"))
+		if f.HasLegacy() != want {
+			t.Errorf("%q: legacy block %v, want %v", line, f.HasLegacy(), want)
+		}
+	}
+}
+
 func TestWithBlockRestoresSavedBlock(t *testing.T) {
 	orig, _ := os.ReadFile("testdata/user.hosts")
 	saved := mustParse(t, mustParse(t, orig).Apply(Twins(pairs()))).Block()
