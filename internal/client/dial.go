@@ -20,7 +20,9 @@ import (
 // open starts a stream of kind to dst on the current tunnel, sends the
 // open request (with extra, e.g. a resolve request, in the same frame) and
 // waits for the server's reply. A tunnel that fails here is dropped and the
-// open is retried once on a fresh one.
+// open is retried once on a fresh one. A stream refused on a working tunnel
+// (a stream limit on either side) fails this open alone: the tunnel and
+// every other stream on it go on.
 func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra []byte) (*mux.Stream, wire.Reply, error) {
 	subject := dst.String()
 	if subject == "" {
@@ -44,6 +46,9 @@ func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra 
 		}
 		if ctx.Err() != nil {
 			return nil, wire.Reply{}, &netx.DialError{Code: netx.Timeout, Addr: subject, Msg: "no answer from server: " + ctx.Err().Error()}
+		}
+		if !sess.IsClosed() {
+			return nil, wire.Reply{}, &netx.DialError{Code: netx.GeneralFailure, Addr: subject, Msg: "stream refused on a working tunnel: " + err.Error()}
 		}
 		c.dropCurrent(sess, fmt.Errorf("stream open failed: %w", err))
 		if try == 1 {

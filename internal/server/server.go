@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -151,6 +152,10 @@ func (s *Server) serveSession(sess *tunnel.Session) {
 		case sem <- struct{}{}:
 		default:
 			s.log().Warn("stream limit reached, refusing stream", "remote", sess.Remote(), "limit", max)
+			// An answer, not a bare close: the client fails this one open
+			// (SOCKS5 0x01, HTTP 502) with a reason, and the open read
+			// is not waited for, so the accept loop never blocks on it.
+			_ = s.reply(st, wire.Reply{Code: netx.GeneralFailure, Msg: fmt.Sprintf("server stream limit reached (%d per tunnel)", max)})
 			st.Close()
 			continue
 		}

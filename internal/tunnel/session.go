@@ -155,13 +155,15 @@ func (s *Session) NumStreams() int { return s.mux.NumStreams() }
 // Done is closed when the session has ended.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// IsClosed reports whether the session has ended.
+// IsClosed reports whether the session has ended. It is true as soon as the
+// multiplexer has died, before watch has closed done, so a stream that failed
+// with its session is never taken for a stream refused on a working one.
 func (s *Session) IsClosed() bool {
 	select {
 	case <-s.done:
 		return true
 	default:
-		return false
+		return s.mux.IsClosed()
 	}
 }
 

@@ -1,0 +1,93 @@
+package client
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autovpn/autovpn/internal/netx"
+	"github.com/autovpn/autovpn/internal/server"
+	"github.com/autovpn/autovpn/internal/wire"
+)
+
+type allowAll struct{}
+
+func (allowAll) Check(netip.AddrPort, string) error { return nil }
+
+type noResolver struct{}
+
+func (noResolver) LookupAddrs(context.Context, string) ([]wire.Record, error) { return nil, nil }
+
+// A stream the server refuses (its per-tunnel stream limit) fails that one
+// dial with a reason; the tunnel and the connections already on it go on.
+func TestRefusedStreamKeepsTunnel(t *testing.T) {
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c); c.Close() }()
+		}
+	}()
+	srv := &server.Server{Prefix: "sekret", Policy: allowAll{}, Resolver: noResolver{}, MaxStreams: 2}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	c, err := New(Options{Servers: []string{"127.0.0.1"}, Port: uint16(ln.Addr().(*net.TCPAddr).Port),
+		Prefix: "sekret", Policy: netx.IPv4Only, OpenTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	target := echo.Addr().String()
+	var conns []net.Conn
+	for i := 0; i < 2; i++ {
+		cn, err := c.DialContext(ctx, "tcp", target)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		defer cn.Close()
+		conns = append(conns, cn)
+	}
+	c.mu.Lock()
+	tun := c.cur
+	c.mu.Unlock()
+
+	_, err = c.DialContext(ctx, "tcp", target)
+	if netx.CodeOf(err) != netx.GeneralFailure || !strings.Contains(err.Error(), "stream limit") {
+		t.Fatalf("third dial over the server's limit of 2: %v (code %v), want a general failure naming the stream limit", err, netx.CodeOf(err))
+	}
+	for i, cn := range conns {
+		cn.SetDeadline(time.Now().Add(5 * time.Second))
+		b := []byte("ping")
+		if _, err := cn.Write(b); err != nil {
+			t.Fatalf("connection %d after the refused dial: write: %v", i, err)
+		}
+		if _, err := io.ReadFull(cn, b); err != nil || string(b) != "ping" {
+			t.Fatalf("connection %d after the refused dial: read %q, %v", i, b, err)
+		}
+	}
+	c.mu.Lock()
+	same := c.cur == tun && !tun.IsClosed()
+	c.mu.Unlock()
+	if !same {
+		t.Fatal("the tunnel was replaced after one refused stream")
+	}
+}
