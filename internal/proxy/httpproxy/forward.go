@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+	"time"
 )
 
 // hopHeaders are never forwarded either way (RFC 9110 §7.6.1), with any
@@ -117,7 +118,9 @@ func (st *state) forward(w http.ResponseWriter, r *http.Request) {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(resp.StatusCode)
+	stop := interruptOnDone(r.Context(), up.conn) // an origin that never ends its body
 	err = copyBody(w, resp.Body)
+	stop()
 	resp.Body.Close()
 	if err != nil {
 		st.closeUpstream(up)
@@ -129,6 +132,16 @@ func (st *state) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cc.keep(up)
+}
+
+// interruptOnDone makes conn's blocked and later reads and writes fail once
+// ctx is done (an expired deadline), until the returned stop is called. The
+// request's context ends when the client's connection closes, so a client
+// that gives up never leaves a stream through the tunnel waiting on an
+// origin that does not answer.
+func interruptOnDone(ctx context.Context, conn net.Conn) (stop func()) {
+	unhook := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	return func() { unhook() }
 }
 
 // dialFailure marks an error from Dial so it maps to its result code.
@@ -163,7 +176,7 @@ func (st *state) roundTrip(ctx context.Context, cc *clientConn, addr string, req
 		up = cc.take(addr)
 	}
 	if up != nil {
-		resp, err := send(up, req)
+		resp, err := send(ctx, up, req)
 		if err == nil {
 			return resp, up, nil
 		}
@@ -181,7 +194,7 @@ func (st *state) roundTrip(ctx context.Context, cc *clientConn, addr string, req
 		return nil, nil, errors.New("proxy is shutting down")
 	}
 	up = &upstream{addr: addr, conn: conn, br: bufio.NewReader(conn)}
-	resp, err := send(up, req)
+	resp, err := send(ctx, up, req)
 	if err != nil {
 		st.closeUpstream(up)
 		return nil, nil, err
@@ -189,8 +202,10 @@ func (st *state) roundTrip(ctx context.Context, cc *clientConn, addr string, req
 	return resp, up, nil
 }
 
-// send writes req and reads the final response head, skipping 1xx.
-func send(up *upstream, req *http.Request) (*http.Response, error) {
+// send writes req and reads the final response head, skipping 1xx. When
+// ctx ends first (the client has gone), the upstream's I/O is cut short.
+func send(ctx context.Context, up *upstream, req *http.Request) (*http.Response, error) {
+	defer interruptOnDone(ctx, up.conn)()
 	if err := req.Write(up.conn); err != nil {
 		return nil, err
 	}

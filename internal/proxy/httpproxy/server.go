@@ -184,6 +184,11 @@ func (st *state) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("Proxy-Authenticate", `Basic realm="autovpn"`)
+	if r.Method == http.MethodConnect {
+		// A CONNECT client may already have sent its tunnel's first bytes
+		// (a TLS hello): they must not be read as the next request.
+		w.Header().Set("Connection", "close")
+	}
 	replyError(w, http.StatusProxyAuthRequired, "proxy credentials missing or wrong")
 	return false
 }
