@@ -108,7 +108,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn, conns *netx.ConnSet) {
 	case CmdConnect:
 		s.connect(ctx, c, addr, conns)
 	case CmdUDPAssociate:
-		s.associate(ctx, c)
+		s.associate(ctx, c, addr)
 	default: // BIND and unknown commands
 		c.Write(reply(netx.Unsupported.SOCKS5(), nil))
 	}

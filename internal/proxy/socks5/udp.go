@@ -23,12 +23,20 @@ type association struct {
 	uc       *net.UDPConn
 	pc       netx.PacketConn
 	clientIP netip.Addr
-	client   atomic.Pointer[netip.AddrPort] // fixed by the first datagram
+	client   atomic.Pointer[netip.AddrPort] // declared in the request, or fixed by the first datagram
 	log      *slog.Logger
 }
 
 // associate serves a UDP ASSOCIATE until the control connection c closes.
-func (s *Server) associate(ctx context.Context, c net.Conn) {
+// declared is the request's DST.ADDR:DST.PORT, the address the client says
+// it will send from (RFC 1928 §4). When it names the control connection's
+// own IP and a port, only that IP:port is served from the first datagram
+// on, so another program on the client's host (or behind the same NAT
+// address) cannot take the association over by sending first. A zero port,
+// an unspecified or a different IP (a client behind NAT knows only its
+// inside address) leaves the old rule: the first datagram from the
+// control connection's IP fixes the client.
+func (s *Server) associate(ctx context.Context, c net.Conn, declared string) {
 	if s.ListenPacket == nil {
 		c.Write(reply(netx.Unsupported.SOCKS5(), nil))
 		return
@@ -57,6 +65,10 @@ func (s *Server) associate(ctx context.Context, c net.Conn) {
 		return
 	}
 	a := &association{uc: uc, pc: pc, clientIP: remote.AddrPort().Addr().Unmap(), log: s.log()}
+	if d, err := netip.ParseAddrPort(declared); err == nil && d.Port() != 0 && d.Addr().Unmap() == a.clientIP {
+		pinned := netip.AddrPortFrom(a.clientIP, d.Port())
+		a.client.Store(&pinned)
+	}
 	a.log.Debug("socks5 udp associate", "relay", uc.LocalAddr().String())
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -76,7 +88,8 @@ func (a *association) fromClient() {
 		if err != nil {
 			return
 		}
-		if from.Addr().Unmap() != a.clientIP {
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if from.Addr() != a.clientIP {
 			continue // only the client that asked for the association
 		}
 		if cur := a.client.Load(); cur == nil {

@@ -3,6 +3,7 @@ package socks5
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"strings"
@@ -258,5 +259,54 @@ func TestUDPForeignFirst(t *testing.T) {
 	sendTo(t, uc, relay, 0, echo, []byte("client"))
 	if _, got := recvFrom(t, uc); string(got) != "client" {
 		t.Errorf("got %q, want the client's own echo", got)
+	}
+}
+
+// A client that declares its UDP address in the request keeps the
+// association: a datagram from another port of the same host, even one sent
+// first, is dropped and gets nothing back.
+func TestUDPAssociateDeclaredAddress(t *testing.T) {
+	echo := udpEcho(t, "127.0.0.1:0")
+	listen := func(context.Context) (netx.PacketConn, error) {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{})
+		if err != nil {
+			return nil, err
+		}
+		return &testPC{conn: c, closed: make(chan struct{})}, nil
+	}
+	addrs := serve(t, &Server{Dial: (&recDial{}).dial, ListenPacket: listen})
+	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	c := dialProxy(t, addrs[0])
+	greet(t, c)
+	req := []byte{5, 3, 0, 1, 127, 0, 0, 1, 0, 0}
+	binary.BigEndian.PutUint16(req[8:], uint16(uc.LocalAddr().(*net.UDPAddr).Port))
+	mustWrite(t, c, req)
+	rep, bnd := readReply(t, c)
+	if rep != 0 {
+		t.Fatalf("UDP ASSOCIATE reply %#02x", rep)
+	}
+	relay, err := net.ResolveUDPAddr("udp", bnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intruder, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close()
+	sendTo(t, intruder, relay, 0, echo, []byte("intruder"))
+	sendTo(t, uc, relay, 0, echo, []byte("client"))
+	if _, got := recvFrom(t, uc); string(got) != "client" {
+		t.Fatalf("the declared client got %q, want its own echo", got)
+	}
+	// The intruder's datagram went first; had it been relayed, its echo
+	// would be back by now (the client's, sent after it, is).
+	intruder.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, err := intruder.Read(make([]byte, 100)); err == nil {
+		t.Fatalf("a datagram from another port of the client's host got an answer (%d bytes)", n)
 	}
 }
