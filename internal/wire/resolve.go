@@ -136,7 +136,7 @@ func readRecord(r io.Reader, buf []byte) (Record, error) {
 		if _, err := io.ReadFull(r, buf[:20]); err != nil {
 			return rec, unexpected(err)
 		}
-		rec.IP = netip.AddrFrom16([16]byte(buf[:16]))
+		rec.IP = netip.AddrFrom16([16]byte(buf[:16])).Unmap() // as for addresses: a mapped IPv4 is IPv4
 		rec.TTL = binary.BigEndian.Uint32(buf[16:20])
 	default:
 		return rec, fmt.Errorf("%w: record type %d", ErrAddress, buf[0])

@@ -178,7 +178,7 @@ func ReadAddr(r io.Reader) (Addr, error) {
 		if _, err := io.ReadFull(r, buf[:16]); err != nil {
 			return a, unexpected(err)
 		}
-		a.IP = netip.AddrFrom16([16]byte(buf[:16]))
+		a.IP = netip.AddrFrom16([16]byte(buf[:16])).Unmap() // ::ffff:a.b.c.d is a.b.c.d, as AppendAddr writes it
 	case atypName:
 		if _, err := io.ReadFull(r, buf[:1]); err != nil {
 			return a, unexpected(err)
