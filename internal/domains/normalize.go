@@ -39,7 +39,12 @@ func Normalize(s string) (string, error) {
 	case strings.HasPrefix(host, ".") && !strings.HasPrefix(host, ".."):
 		wildcard, host = true, host[1:]
 	}
-	host = strings.TrimSuffix(host, ".")
+	for _, dot := range []string{".", "\u3002", "\uff0e", "\uff61"} { // UTS 46 maps the other three full stops to "."
+		if h, ok := strings.CutSuffix(host, dot); ok {
+			host = h
+			break
+		}
+	}
 	if host == "" {
 		return "", errors.New("empty domain")
 	}

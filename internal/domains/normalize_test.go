@@ -22,6 +22,8 @@ func TestNormalize(t *testing.T) {
 		{in: "*.cn", want: "*.cn"},
 		{in: "bücher.de", want: "xn--bcher-kva.de"},
 		{in: "ＥＸＡＭＰＬＥ。com", want: "example.com"},
+		{in: "example.com。", want: "example.com"}, // a full-width trailing dot is a trailing dot
+		{in: "例子．测试｡", want: "xn--fsqu00a.xn--0zwm56d"},
 		{in: "例子.测试", want: "xn--fsqu00a.xn--0zwm56d"},
 		{in: "_dmarc.example.com", want: "_dmarc.example.com"},
 		{in: "", errHas: "empty"},
