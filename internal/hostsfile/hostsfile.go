@@ -121,9 +121,15 @@ func (f *File) HasBlock() bool { return f.begin >= 0 || f.legacyBegin >= 0 }
 func (f *File) HasLegacy() bool { return f.legacyBegin >= 0 }
 
 // Block returns autovpn's block as it is in the file, markers included, or
-// nil when there is none. Backups keep it; WithBlock puts it back.
+// nil when there is none. Backups keep it; WithBlock puts it back. When only
+// the older toolkit's block is there, its entries come back as autovpn's
+// block: a backup taken before the first `hosts apply` (which replaces the
+// older block) then restores them.
 func (f *File) Block() []byte {
 	if f.begin < 0 {
+		if f.legacyBegin >= 0 {
+			return RenderBlock(f.Entries(), f.eol)
+		}
 		return nil
 	}
 	return []byte(strings.Join(f.lines[f.begin:f.end+1], ""))

@@ -93,8 +93,8 @@ func TestApplyClearKeepsEveryByte(t *testing.T) {
 func TestLegacyBlockRecognised(t *testing.T) {
 	orig, _ := os.ReadFile("testdata/legacy.hosts")
 	f := mustParse(t, orig)
-	if !f.HasLegacy() || f.Block() != nil {
-		t.Fatalf("legacy %v block %q", f.HasLegacy(), f.Block())
+	if !f.HasLegacy() {
+		t.Fatal("the older toolkit's block was not recognised")
 	}
 	var names []string
 	for _, e := range f.Entries() {
@@ -106,6 +106,32 @@ func TestLegacyBlockRecognised(t *testing.T) {
 	cleared := string(f.Clear())
 	if strings.Contains(cleared, "AUTOVPN") || strings.Contains(cleared, "old.test") || !strings.Contains(cleared, "# my own entries\n10.1.1.1 intranet\n") {
 		t.Errorf("clear of legacy block:\n%s", cleared)
+	}
+}
+
+// A backup of a file with only the older block, taken before the first
+// apply replaced it, brings its entries back (as autovpn's block).
+func TestLegacyBlockSurvivesBackupAndRestore(t *testing.T) {
+	orig, _ := os.ReadFile("testdata/legacy.hosts")
+	saved := mustParse(t, orig).Block()
+	if saved == nil {
+		t.Fatal("no block to back up from a file with the older block")
+	}
+	applied := mustParse(t, mustParse(t, orig).Apply(Twins(pairs())))
+	restored, err := applied.WithBlock(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := mustParse(t, restored)
+	var names []string
+	for _, e := range f.Entries() {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, " "); got != "example.com www.example.com old.test" || f.HasLegacy() {
+		t.Fatalf("after restore: entries %s, older block %v\n%s", got, f.HasLegacy(), restored)
+	}
+	if !strings.Contains(string(restored), "# my own entries\n10.1.1.1 intranet\n") {
+		t.Fatalf("user lines lost:\n%s", restored)
 	}
 }
 
