@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +19,14 @@ import (
 )
 
 func init() { register("wg", newWGCmd) }
+
+// wgLookup resolves a SERVER_IP that is a name (A and AAAA) for wg sync, so
+// that no route carries the server's own traffic into the tunnel. Tests
+// replace it.
+var wgLookup = net.DefaultResolver.LookupNetIP
+
+// wgResolveTimeout bounds all of wg sync's lookups together.
+const wgResolveTimeout = 5 * time.Second
 
 func newWGCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
@@ -70,6 +80,12 @@ func wgSync(app *App, conf string, dryRun bool) error {
 		return fmt.Errorf("WireGuard config %s does not exist; create it with your keys first", conf)
 	}
 	c, _ := wgconf.Parse(bytes.NewReader(cur))
+	ctx := app.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, wgResolveTimeout)
+	defer cancel()
 	notes, err := c.Sync(wgconf.SyncOptions{
 		Endpoint:    net.JoinHostPort("127.0.0.1", strconv.Itoa(int(cfg.WstunnelPort))),
 		IPs:         addrs,
@@ -77,6 +93,13 @@ func wgSync(app *App, conf string, dryRun bool) error {
 		LocalIP:     cfg.WGLocalIP,
 		MTU:         cfg.MTU,
 		Keepalive:   int(cfg.KeepaliveInterval.Seconds()),
+		Resolve: func(host string) ([]netip.Addr, error) {
+			addrs, err := wgLookup(ctx, "ip", host)
+			if err == nil {
+				app.Log.Debug("wg sync: server name resolved; its addresses stay out of AllowedIPs", "host", host, "addrs", addrs)
+			}
+			return addrs, err
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("WireGuard config %s: %w; nothing written", conf, err)

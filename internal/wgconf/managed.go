@@ -8,12 +8,21 @@ import (
 )
 
 // Managed is the part of a config autovpn owns: what Sync writes and what a
-// backup keeps and rollback puts back.
+// backup keeps and rollback puts back. A key the config did not have is
+// recorded by its zero mark (Endpoint "", MTU 0, Keepalive -1; values
+// WireGuard itself rejects, so they cannot be mistaken for a setting), and
+// SetManaged removes such a key again. Snapshots written before SetManaged
+// removed keys carry the same marks, so they restore the same way.
 type Managed struct {
-	Endpoint   string         `json:"endpoint"`
-	AllowedIPs []netip.Prefix `json:"allowed_ips"`
-	MTU        int            `json:"mtu"`       // 0: not set
-	Keepalive  int            `json:"keepalive"` // -1: not set
+	Endpoint   string         `json:"endpoint"`    // "": not set
+	AllowedIPs []netip.Prefix `json:"allowed_ips"` // none: not set
+	MTU        int            `json:"mtu"`         // 0: not set
+	Keepalive  int            `json:"keepalive"`   // -1: not set (or "off")
+	// Bare are the AllowedIPs entries written as a plain address, without
+	// a mask (WireGuard reads them as /32 or /128). autovpn always writes a
+	// mask, so these are the user's own host routes: Sync keeps them and
+	// they are written back the way they were.
+	Bare []netip.Addr `json:"bare_hosts,omitempty"`
 }
 
 // Managed reads autovpn's part of the config.
@@ -33,11 +42,14 @@ func (c *Conf) Managed(serverHosts []string) (Managed, error) {
 	vals, _ := c.get(peer, "AllowedIPs")
 	for _, v := range vals {
 		for _, f := range splitList(v) {
-			p, err := netip.ParsePrefix(f)
+			p, bare, err := parseAllowed(f)
 			if err != nil {
 				return Managed{}, fmt.Errorf("AllowedIPs %q: %w", f, err)
 			}
 			m.AllowedIPs = append(m.AllowedIPs, p)
+			if bare {
+				m.Bare = append(m.Bare, p.Addr())
+			}
 		}
 	}
 	if v, _ := c.get(iface, "MTU"); len(v) > 0 {
@@ -52,6 +64,8 @@ func (c *Conf) Managed(serverHosts []string) (Managed, error) {
 }
 
 // SetManaged writes m into the config (rollback) and validates the result.
+// Keys m records as not set are removed, so a rollback also undoes the keys
+// a sync added.
 func (c *Conf) SetManaged(m Managed, serverHosts []string) error {
 	iface, err := c.iface()
 	if err != nil {
@@ -61,34 +75,38 @@ func (c *Conf) SetManaged(m Managed, serverHosts []string) error {
 	if err != nil {
 		return err
 	}
-	c.setManaged(iface, peer, m)
+	c.setManaged(iface, peer, m, true)
 	return c.Validate()
 }
 
 // setManaged writes the peer's keys first, then the interface's, so the
 // section indexes taken before stay right for the section that comes first.
-func (c *Conf) setManaged(iface, peer section, m Managed) {
-	write := func(s section) {
-		if s.name == "peer" {
-			if m.Endpoint != "" {
-				c.set(c.refresh(s), "Endpoint", m.Endpoint)
-			}
-			if m.Keepalive >= 0 {
-				c.set(c.refresh(s), "PersistentKeepalive", itoa(m.Keepalive))
-			}
-			c.set(c.refresh(s), "AllowedIPs", chunk(m.AllowedIPs)...)
-			return
-		}
-		if m.MTU > 0 {
-			c.set(c.refresh(s), "MTU", itoa(m.MTU))
+// A key m does not set is removed when restore is true (rollback) and left
+// alone otherwise (Sync with MTU_SIZE 0 or a negative keepalive).
+func (c *Conf) setManaged(iface, peer section, m Managed, restore bool) {
+	write := func(s section, key string, isSet bool, value string) {
+		switch {
+		case isSet:
+			c.set(c.refresh(s), key, value)
+		case restore:
+			c.set(c.refresh(s), key) // no values: the key's lines go
 		}
 	}
+	writeSection := func(s section) {
+		if s.name == "peer" {
+			write(s, "Endpoint", m.Endpoint != "", m.Endpoint)
+			write(s, "PersistentKeepalive", m.Keepalive >= 0, itoa(m.Keepalive))
+			c.set(c.refresh(s), "AllowedIPs", chunk(m.AllowedIPs, m.Bare)...)
+			return
+		}
+		write(s, "MTU", m.MTU > 0, itoa(m.MTU))
+	}
 	if peer.head > iface.head {
-		write(peer)
-		write(iface)
+		writeSection(peer)
+		writeSection(iface)
 	} else {
-		write(iface)
-		write(peer)
+		writeSection(iface)
+		writeSection(peer)
 	}
 }
 
@@ -102,12 +120,22 @@ func (c *Conf) refresh(s section) section {
 	return s
 }
 
-func chunk(ps []netip.Prefix) []string {
+// chunk renders AllowedIPs values, allowedPerLine to a line; a host route
+// whose address is in bare is written without its mask, as the user wrote it.
+func chunk(ps []netip.Prefix, bare []netip.Addr) []string {
+	plain := map[netip.Prefix]bool{}
+	for _, a := range bare {
+		plain[netip.PrefixFrom(a, a.BitLen())] = true
+	}
 	var out []string
 	for i := 0; i < len(ps); i += allowedPerLine {
 		var fs []string
 		for _, p := range ps[i:min(i+allowedPerLine, len(ps))] {
-			fs = append(fs, p.String())
+			if plain[p] {
+				fs = append(fs, p.Addr().String())
+			} else {
+				fs = append(fs, p.String())
+			}
 		}
 		out = append(out, strings.Join(fs, ", "))
 	}

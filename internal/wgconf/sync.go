@@ -17,10 +17,15 @@ const allowedPerLine = 10
 type SyncOptions struct {
 	Endpoint    string       // "127.0.0.1:WSTUNNEL_PORT"
 	IPs         []netip.Addr // the IP list, both families
-	ServerHosts []string     // SERVER_IP and SERVER_IP_V6 entries; IP literals are never routed
+	ServerHosts []string     // SERVER_IP and SERVER_IP_V6 entries (IP literals or names); never routed
 	LocalIP     string       // WG_LOCAL_IP ("10.8.0.2/24"); its subnet is routed
 	MTU         int          // MTU_SIZE; 0 leaves MTU alone
 	Keepalive   int          // KEEPALIVE_INTERVAL in seconds; negative leaves it alone
+	// Resolve returns the addresses (A and AAAA) of a ServerHosts entry
+	// that is a name, so that no route carries the server's own traffic
+	// into the tunnel. Sync refuses when a name does not resolve (or when
+	// Resolve is nil): without the server's addresses it cannot keep them out.
+	Resolve func(host string) ([]netip.Addr, error)
 }
 
 // Sync updates the tunnel peer and the [Interface]. It returns notes on what
@@ -34,22 +39,13 @@ func (c *Conf) Sync(o SyncOptions) (notes []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	servers := serverAddrs(o.ServerHosts)
 	subnets, err := c.tunnelSubnets(iface, o.LocalIP)
 	if err != nil {
 		return nil, err
 	}
-	kept, notes := c.keptRoutes(peer, servers)
-	set := map[netip.Prefix]bool{}
-	var routes []netip.Prefix
-	add := func(p netip.Prefix) {
-		if !set[p] {
-			set[p] = true
-			routes = append(routes, p)
-		}
-	}
-	for _, p := range append(subnets, kept...) {
-		add(p)
+	servers, err := serverAddrs(o.ServerHosts, o.Resolve)
+	if err != nil {
+		return nil, err
 	}
 	var listed []netip.Prefix
 	for _, a := range o.IPs {
@@ -64,10 +60,23 @@ func (c *Conf) Sync(o SyncOptions) (notes []string, err error) {
 		}
 	}
 	sort.Slice(listed, func(i, j int) bool { return listed[i].Addr().Less(listed[j].Addr()) })
+	kept, bare, keptNotes := c.keptRoutes(peer, servers, listed)
+	notes = append(keptNotes, notes...)
+	set := map[netip.Prefix]bool{}
+	var routes []netip.Prefix
+	add := func(p netip.Prefix) {
+		if !set[p] {
+			set[p] = true
+			routes = append(routes, p)
+		}
+	}
+	for _, p := range append(subnets, kept...) {
+		add(p)
+	}
 	for _, p := range listed {
 		add(p)
 	}
-	c.setManaged(iface, peer, Managed{Endpoint: o.Endpoint, AllowedIPs: routes, MTU: o.MTU, Keepalive: o.Keepalive})
+	c.setManaged(iface, peer, Managed{Endpoint: o.Endpoint, AllowedIPs: routes, MTU: o.MTU, Keepalive: o.Keepalive, Bare: bare}, false)
 	return notes, c.Validate()
 }
 
@@ -110,14 +119,35 @@ func (c *Conf) tunnelPeer(o SyncOptions) (section, error) {
 	return section{}, fmt.Errorf("%d [Peer] sections and none has its Endpoint on 127.0.0.1 or the server; set Endpoint = %s in the tunnel peer", len(peers), o.Endpoint)
 }
 
-func serverAddrs(hosts []string) map[netip.Addr]bool {
+// serverAddrs are the server's addresses: the IP literals of hosts and what
+// resolve returns for the names among them.
+func serverAddrs(hosts []string, resolve func(string) ([]netip.Addr, error)) (map[netip.Addr]bool, error) {
 	m := map[netip.Addr]bool{}
 	for _, h := range hosts {
-		if a, err := netip.ParseAddr(strings.Trim(strings.TrimSpace(h), "[]")); err == nil {
+		h = strings.Trim(strings.TrimSpace(h), "[]")
+		if h == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(h); err == nil {
+			m[a.Unmap().WithZone("")] = true
+			continue
+		}
+		if resolve == nil {
+			return nil, fmt.Errorf("server %q is a name and no resolver was given to find its addresses", h)
+		}
+		addrs, err := resolve(h)
+		if err == nil && len(addrs) == 0 {
+			err = errors.New("no A or AAAA records")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("server %q: cannot resolve it to keep its addresses out of AllowedIPs: %w; "+
+				"fix the name or DNS, or set SERVER_IP to the server's IP address", h, err)
+		}
+		for _, a := range addrs {
 			m[a.Unmap().WithZone("")] = true
 		}
 	}
-	return m
+	return m, nil
 }
 
 // tunnelSubnets are the networks of WG_LOCAL_IP and of the Address lines.
@@ -129,7 +159,7 @@ func (c *Conf) tunnelSubnets(iface section, localIP string) ([]netip.Prefix, err
 	var out []netip.Prefix
 	for _, v := range vals {
 		for _, f := range splitList(v) {
-			p, err := parsePrefix(f)
+			p, _, err := parseAllowed(f)
 			if err != nil {
 				return nil, fmt.Errorf("tunnel address %q: %w", f, err)
 			}
@@ -140,29 +170,51 @@ func (c *Conf) tunnelSubnets(iface section, localIP string) ([]netip.Prefix, err
 }
 
 // keptRoutes are the peer's AllowedIPs that autovpn did not write: network
-// routes (0.0.0.0/0, an office LAN). Host routes are the old list and are
-// rebuilt; non-canonical prefixes (the older toolkit's "IPv6/32") and routes
-// covering the server are dropped.
-func (c *Conf) keptRoutes(peer section, servers map[netip.Addr]bool) (kept []netip.Prefix, notes []string) {
+// routes (0.0.0.0/0, an office LAN) and addresses written without a mask
+// (the user's own host routes, since autovpn always writes /32 and /128;
+// bare lists them). Host routes with a mask are the old list and are rebuilt
+// from listed; non-canonical prefixes (the older toolkit's "IPv6/32"),
+// routes covering the server, entries that do not parse and host routes no
+// longer listed are dropped, each with a note.
+func (c *Conf) keptRoutes(peer section, servers map[netip.Addr]bool, listed []netip.Prefix) (kept []netip.Prefix, bare []netip.Addr, notes []string) {
+	isListed := map[netip.Prefix]bool{}
+	for _, p := range listed {
+		isListed[p] = true
+	}
+	var stale []string
 	vals, _ := c.get(peer, "AllowedIPs")
 	for _, v := range vals {
 		for _, f := range splitList(v) {
-			p, err := netip.ParsePrefix(f)
-			if err != nil || p.IsSingleIP() {
-				continue
-			}
-			if p != p.Masked() {
+			p, plain, err := parseAllowed(f)
+			switch {
+			case err != nil:
+				notes = append(notes, fmt.Sprintf("dropped AllowedIPs %q: not an address or CIDR", f))
+			case p != p.Masked():
 				notes = append(notes, fmt.Sprintf("dropped AllowedIPs %s: a host address with a network mask (the older toolkit's mistake)", p))
-				continue
+			case p.Bits() > 0 && coversAny(p, servers):
+				notes = append(notes, fmt.Sprintf("dropped AllowedIPs %s: it contains the server's address", f))
+			case plain:
+				kept = append(kept, p)
+				bare = append(bare, p.Addr())
+			case p.IsSingleIP():
+				if !isListed[p] {
+					stale = append(stale, p.String())
+				}
+			default:
+				kept = append(kept, p)
 			}
-			if p.Bits() > 0 && coversAny(p, servers) {
-				notes = append(notes, fmt.Sprintf("dropped AllowedIPs %s: it contains the server's address", p))
-				continue
-			}
-			kept = append(kept, p)
 		}
 	}
-	return kept, notes
+	if len(stale) > 0 {
+		const show = 10
+		list := strings.Join(stale[:min(show, len(stale))], ", ")
+		if len(stale) > show {
+			list += fmt.Sprintf(" and %d more", len(stale)-show)
+		}
+		notes = append(notes, fmt.Sprintf("dropped %d AllowedIPs host route(s) not in the IP list: %s "+
+			"(autovpn rebuilds its /32 and /128 routes from the IP list; write an address without a mask to keep your own)", len(stale), list))
+	}
+	return kept, bare, notes
 }
 
 func coversAny(p netip.Prefix, addrs map[netip.Addr]bool) bool {
@@ -184,15 +236,21 @@ func splitList(v string) []string {
 	return out
 }
 
-func parsePrefix(s string) (netip.Prefix, error) {
+// parseAllowed parses an Address or AllowedIPs entry: a CIDR, or a plain
+// address, which WireGuard takes as a host route (/32 or /128; bare is true).
+func parseAllowed(s string) (p netip.Prefix, bare bool, err error) {
 	if strings.Contains(s, "/") {
-		return netip.ParsePrefix(s)
+		p, err = netip.ParsePrefix(s)
+		return p, false, err
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Prefix{}, err
+		return netip.Prefix{}, false, err
 	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	if a.Zone() != "" {
+		return netip.Prefix{}, false, fmt.Errorf("%q: an IPv6 zone cannot be routed", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

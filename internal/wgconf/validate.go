@@ -49,7 +49,7 @@ func checkValue(key, v string) error {
 		}
 	case "address", "allowedips":
 		for _, f := range splitList(v) {
-			if _, err := parsePrefix(f); err != nil {
+			if _, _, err := parseAllowed(f); err != nil {
 				return fmt.Errorf("%q is not an address or CIDR", f)
 			}
 		}
