@@ -70,9 +70,7 @@ func entriesFromArgs(app *App, args []string) (entries, where []string, err erro
 			return nil, nil, fmt.Errorf("read stdin: %w", err)
 		}
 		for n, line := range strings.Split(string(data), "\n") {
-			if j := strings.Index(line, " #"); j >= 0 || strings.HasPrefix(line, "#") {
-				line = line[:max(j, 0)]
-			}
+			line, _ = domains.CutComment(line) // as in a list file
 			for _, e := range domains.SplitEntries(line) {
 				entries, where = append(entries, e), append(where, fmt.Sprintf("stdin:%d", n+1))
 			}
@@ -108,17 +106,38 @@ func plural(n int, one, many string) string {
 }
 
 // editDomains reads and checks the entries that add or remove got (args,
-// or stdin for "-") and loads the domain list they change.
-func editDomains(app *App, args []string) ([]string, *config.Config, *domains.List, error) {
+// or stdin for "-") and loads the config naming the list they change.
+func editDomains(app *App, args []string) ([]string, *config.Config, error) {
 	entries, where, err := entriesFromArgs(app, args)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if err := checkEntries(entries, where); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	cfg, l, err := loadDomainList(app)
-	return entries, cfg, l, err
+	cfg, err := app.LoadConfig(config.RoleAny)
+	return entries, cfg, err
+}
+
+// changeDomainList reads the domain list, lets change edit it and writes it
+// back when change says so, all under the file's lock, so that parallel
+// commands each see the others' changes (domains.EditFile). As in
+// loadDomainList, an invalid line is a usage error: rewriting would lose
+// it. It returns the list as changed.
+func changeDomainList(cfg *config.Config, change func(l *domains.List) (write bool, err error)) (*domains.List, error) {
+	var l *domains.List
+	err := domains.EditFile(cfg.DomainsFile, func(old []byte) ([]byte, error) {
+		var err error
+		if l, err = domains.ParseListFile(cfg.DomainsFile, old); err != nil {
+			return nil, &UsageError{Err: fmt.Errorf("%w\nfix or delete these lines of %s first", err, cfg.DomainsFile)}
+		}
+		write, err := change(l)
+		if err != nil || !write {
+			return old, err
+		}
+		return l.Render(), nil
+	})
+	return l, err
 }
 
 func newDomainsAddCmd(app *App) *cobra.Command {
@@ -127,15 +146,17 @@ func newDomainsAddCmd(app *App) *cobra.Command {
 		Short: "Add domains (URLs, wildcards, IDNs and pasted lists accepted)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			entries, cfg, l, err := editDomains(app, args)
+			entries, cfg, err := editDomains(app, args)
 			if err != nil {
 				return err
 			}
-			added, _ := l.Add(entries...)
-			if len(added) > 0 {
-				if err := domains.WriteFileAtomic(cfg.DomainsFile, l.Render()); err != nil {
-					return fmt.Errorf("write %s: %w", cfg.DomainsFile, err)
-				}
+			var added []string
+			l, err := changeDomainList(cfg, func(l *domains.List) (bool, error) {
+				added, _ = l.Add(entries...)
+				return len(added) > 0, nil
+			})
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(app.Stdout, "added %d, already listed %d; %s has %d domains\n",
 				len(added), len(entries)-len(added), cfg.DomainsFile, l.Len())
@@ -150,16 +171,20 @@ func newDomainsRemoveCmd(app *App) *cobra.Command {
 		Short: "Remove domains (with the comments above them)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			entries, cfg, l, err := editDomains(app, args)
+			entries, cfg, err := editDomains(app, args)
 			if err != nil {
 				return err
 			}
-			removed, errs := l.Remove(entries...)
-			if len(errs) > 0 {
-				return fmt.Errorf("nothing changed: %w", errors.Join(errs...))
-			}
-			if err := domains.WriteFileAtomic(cfg.DomainsFile, l.Render()); err != nil {
-				return fmt.Errorf("write %s: %w", cfg.DomainsFile, err)
+			var removed []string
+			l, err := changeDomainList(cfg, func(l *domains.List) (bool, error) {
+				var errs []error
+				if removed, errs = l.Remove(entries...); len(errs) > 0 {
+					return false, fmt.Errorf("nothing changed: %w", errors.Join(errs...))
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(app.Stdout, "removed %d; %s has %d domains\n", len(removed), cfg.DomainsFile, l.Len())
 			return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/config"
 	"github.com/autovpn/autovpn/internal/domains"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -53,15 +54,17 @@ func runImport(app *App, files []string, skipInvalid bool) error {
 	for _, b := range bad {
 		fmt.Fprintf(app.Stderr, "skipped %s\n", b)
 	}
-	cfg, l, err := loadDomainList(app)
+	cfg, err := app.LoadConfig(config.RoleAny)
 	if err != nil {
 		return err
 	}
-	added, _ := l.Add(doms...)
-	if len(added) > 0 {
-		if err := domains.WriteFileAtomic(cfg.DomainsFile, l.Render()); err != nil {
-			return fmt.Errorf("write %s: %w", cfg.DomainsFile, err)
-		}
+	var added []string
+	l, err := changeDomainList(cfg, func(l *domains.List) (bool, error) {
+		added, _ = l.Add(doms...)
+		return len(added) > 0, nil
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(app.Stdout, "imported %d new domains (%d already listed); %s has %d domains\n",
 		len(added), len(doms)-len(added), cfg.DomainsFile, l.Len())
@@ -76,7 +79,7 @@ func runImport(app *App, files []string, skipInvalid bool) error {
 	header := fmt.Sprintf("autovpn IP list (IP<TAB>domain)\nimported %s from %s\n%d entries",
 		time.Now().UTC().Format(time.RFC3339), strings.Join(files, ", "), len(merged))
 	if err := domains.WriteFileAtomic(cfg.IPListFile, domains.RenderIPList(merged, header)); err != nil {
-		return fmt.Errorf("write %s: %w", cfg.IPListFile, err)
+		return err
 	}
 	fmt.Fprintf(app.Stdout, "imported %d new addresses; %s has %d entries\n", len(merged)-len(old), cfg.IPListFile, len(merged))
 	return nil

@@ -1,40 +1,86 @@
 package domains
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/autovpn/autovpn/internal/sysedit"
 )
 
 // WriteFileAtomic replaces path with data: it writes a temp file in the
 // same folder, syncs it and renames it over path, so a reader sees the old
 // or the new file, never half of one. A previous file is kept as path.bak
-// (itself replaced atomically) and its permissions carry over.
+// (itself replaced atomically) and its permissions carry over. It runs as
+// EditFile: locked, and a symbolic link at path is kept.
 func WriteFileAtomic(path string, data []byte) error {
-	perm := fs.FileMode(0o644)
-	old, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		if st, err := os.Stat(path); err == nil {
-			perm = st.Mode().Perm()
-		}
-		if err := writeTemp(path+".bak", old, perm); err != nil {
-			return fmt.Errorf("back up %s: %w", path, err)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return err
-	default:
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-	}
-	return writeTemp(path, data, perm)
+	return EditFile(path, func([]byte) ([]byte, error) { return data, nil })
 }
 
-func writeTemp(path string, data []byte, perm fs.FileMode) (err error) {
+// EditFile is one read-modify-write of the list file at path, made while
+// holding the lock autovpn processes take to edit a file (sysedit.Lock), so
+// parallel edits all land. edit gets the current content (nil for a missing
+// file) and returns the new one; its error is returned as it is, and
+// nothing is written when it fails or returns the content unchanged (nil
+// for a missing file). The
+// new content is written as WriteFileAtomic says, to the file a symbolic
+// link at path leads to (the link stays). If another program changed the
+// file meanwhile, nothing is written and the error wraps sysedit.ErrChanged.
+func EditFile(path string, edit func(old []byte) ([]byte, error)) error {
+	real, err := sysedit.Resolve(path)
+	if err != nil {
+		return err
+	}
+	release, err := sysedit.Lock(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer release()
+	old, err := os.ReadFile(real)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	next, err := edit(old)
+	if err != nil || (exists && bytes.Equal(old, next)) || (!exists && next == nil) {
+		return err
+	}
+	perm := fs.FileMode(0o644)
+	if exists {
+		if st, err := os.Stat(real); err == nil {
+			perm = st.Mode().Perm()
+		}
+		if err := writeTemp(real+".bak", old, perm, nil); err != nil {
+			return fmt.Errorf("back up %s: %w", path, err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
+		return err
+	}
+	// Another program may have written the file since it was read: the
+	// rename would lose that, so look again right before it.
+	unchanged := func() error {
+		now, err := os.ReadFile(real)
+		if (err == nil) != exists || (err != nil && !errors.Is(err, fs.ErrNotExist)) || !bytes.Equal(now, old) {
+			return fmt.Errorf("%s %w; nothing written — run the command again", path, sysedit.ErrChanged)
+		}
+		return nil
+	}
+	if err := writeTemp(real, next, perm, unchanged); err != nil {
+		if errors.Is(err, sysedit.ErrChanged) {
+			return err
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeTemp writes data to a synced temp file beside path and, if check
+// (when not nil) passes, renames it over path and syncs the folder.
+func writeTemp(path string, data []byte, perm fs.FileMode, check func() error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -57,7 +103,36 @@ func writeTemp(path string, data []byte, perm fs.FileMode) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if check != nil {
+		if err = check(); err != nil {
+			return err
+		}
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// syncDir makes a rename durable where the OS allows it (not all can sync a
+// folder, so failures are ignored).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// ParseListFile parses data, the content of the domain list at path, as
+// ReadList does: line errors name path. Use it with EditFile.
+func ParseListFile(path string, data []byte) (*List, error) {
+	l, errs := ParseList(bytes.NewReader(data))
+	withFile(errs, path)
+	if len(errs) > 0 {
+		return l, errors.Join(errs...)
+	}
+	return l, nil
 }
 
 // Legacy file names of the older toolkit.

@@ -83,3 +83,7 @@ func cutComment(line string) (content, comment string) {
 	}
 	return strings.TrimSpace(line), ""
 }
+
+// CutComment is how list files split a line into its content and a
+// trailing "# comment" (see cutComment), for lines from elsewhere (stdin).
+func CutComment(line string) (content, comment string) { return cutComment(line) }

@@ -44,6 +44,11 @@ func (t *Tx) backup(e *entry, stamp time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("back up %s %s to %s: %w; nothing written", e.label, e.path, dir, err)
 	}
+	// The backup's name must be on disk before the edit is: a power cut
+	// could otherwise keep the edit and lose the copy of what it replaced.
+	if s, ok := t.fs.(interface{ SyncDir(string) error }); ok {
+		_ = s.SyncDir(dir) // see syncDir
+	}
 	return name, nil
 }
 

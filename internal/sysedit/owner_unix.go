@@ -3,6 +3,7 @@
 package sysedit
 
 import (
+	"errors"
 	"io/fs"
 	"syscall"
 )
@@ -14,4 +15,10 @@ func owner(fi fs.FileInfo) (uid, gid int, ok bool) {
 		return 0, 0, false
 	}
 	return int(st.Uid), int(st.Gid), true
+}
+
+// unrenamable reports whether a rename failed because its target is a
+// mount point (EBUSY: a bind-mounted file; EXDEV: another file system).
+func unrenamable(err error) bool {
+	return errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV)
 }
