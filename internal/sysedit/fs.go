@@ -17,7 +17,7 @@ import (
 
 // FS is the disk access a transaction needs. OS is the real one; tests pass
 // fault-injecting fakes (usually embedding OS). An FS may also have the
-// methods of OS beyond these (EvalSymlinks, Lock, SyncDir, WriteInPlace);
+// methods of OS beyond these (CopyXattrs, EvalSymlinks, Lock, SyncDir, WriteInPlace);
 // a transaction uses each one it finds and does without the others.
 type FS interface {
 	ReadFile(name string) ([]byte, error)
@@ -52,6 +52,10 @@ func (OS) EvalSymlinks(path string) (string, error) { return Resolve(path) }
 
 // Lock is the package's Lock.
 func (OS) Lock(path string) (release func(), err error) { return Lock(path) }
+
+// CopyXattrs copies the extended attributes (SELinux label, ACLs) of from
+// onto to, where the OS has them.
+func (OS) CopyXattrs(from, to string) error { return copyXattrs(from, to) }
 
 // SyncDir makes the renames in dir durable where the OS allows it.
 func (OS) SyncDir(dir string) error { return syncDir(dir) }

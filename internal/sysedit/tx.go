@@ -335,6 +335,12 @@ func (t *Tx) replace(e *entry, data []byte, wantExists bool, before []byte) (inP
 				return false, err
 			}
 		}
+		if x, ok := t.fs.(interface{ CopyXattrs(from, to string) error }); ok {
+			if err := x.CopyXattrs(e.real, tmp); err != nil {
+				t.fs.Remove(tmp)
+				return false, err
+			}
+		}
 	}
 	// A last look, now that the backup and the temp file are written: a
 	// change made meanwhile by another program would be lost by the rename
