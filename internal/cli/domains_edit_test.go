@@ -123,3 +123,32 @@ func TestDomainsAddInvalidListUntouched(t *testing.T) {
 		t.Errorf("list = %q", b)
 	}
 }
+
+// TestImportParallelIPs runs 20 imports of IP lists at once: every address
+// must land in IP_LIST_FILE (the merge reads and writes under the lock).
+func TestImportParallelIPs(t *testing.T) {
+	dir, conf := domainsSetup(t)
+	const n = 20
+	var wg sync.WaitGroup
+	for i := range n {
+		src := filepath.Join(dir, fmt.Sprintf("ips%d.txt", i))
+		if err := os.WriteFile(src, fmt.Appendf(nil, "198.51.100.%d\thost%d.example.com\n", i+1, i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			if code, _, e := runDomains(conf, "", "import", src); code != 0 {
+				t.Errorf("import %s: exit %d: %s", src, code, e)
+			}
+		})
+	}
+	wg.Wait()
+	list, err := os.ReadFile(filepath.Join(dir, "routes", "ips.txt")) // IP_LIST_FILE's default
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if !strings.Contains(string(list), fmt.Sprintf("198.51.100.%d\thost%d.example.com\n", i+1, i)) {
+			t.Errorf("198.51.100.%d lost:\n%s", i+1, list)
+		}
+	}
+}

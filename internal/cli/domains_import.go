@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -71,16 +69,23 @@ func runImport(app *App, files []string, skipInvalid bool) error {
 	if len(ips) == 0 {
 		return nil
 	}
-	old, err := domains.ReadIPList(cfg.IPListFile)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w\nfix or delete these lines of %s first", err, cfg.IPListFile)
-	}
-	merged := domains.SortIPEntries(append(old, ips...))
-	header := fmt.Sprintf("autovpn IP list (IP<TAB>domain)\nimported %s from %s\n%d entries",
-		time.Now().UTC().Format(time.RFC3339), strings.Join(files, ", "), len(merged))
-	if err := domains.WriteFileAtomic(cfg.IPListFile, domains.RenderIPList(merged, header)); err != nil {
+	// Read, merge and write under the list's lock, so that two imports
+	// (or an import and a resolve's write) never drop each other's lines.
+	var nOld, nMerged int
+	err = domains.EditFile(cfg.IPListFile, func(data []byte) ([]byte, error) {
+		old, err := domains.ParseIPListFile(cfg.IPListFile, data)
+		if err != nil {
+			return nil, fmt.Errorf("%w\nfix or delete these lines of %s first", err, cfg.IPListFile)
+		}
+		merged := domains.SortIPEntries(append(old, ips...))
+		nOld, nMerged = len(old), len(merged)
+		header := fmt.Sprintf("autovpn IP list (IP<TAB>domain)\nimported %s from %s\n%d entries",
+			time.Now().UTC().Format(time.RFC3339), strings.Join(files, ", "), len(merged))
+		return domains.RenderIPList(merged, header), nil
+	})
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(app.Stdout, "imported %d new addresses; %s has %d entries\n", len(merged)-len(old), cfg.IPListFile, len(merged))
+	fmt.Fprintf(app.Stdout, "imported %d new addresses; %s has %d entries\n", nMerged-nOld, cfg.IPListFile, nMerged)
 	return nil
 }

@@ -1,6 +1,7 @@
 package domains
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -102,12 +103,17 @@ func parseIP(s string) (netip.Addr, error) {
 
 // ReadIPList reads the IP list at path; line errors name the file.
 func ReadIPList(path string) ([]IPEntry, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	entries, err := ParseIPList(f)
+	return ParseIPListFile(path, data)
+}
+
+// ParseIPListFile parses data read from the IP list at path; line errors
+// name the file.
+func ParseIPListFile(path string, data []byte) ([]IPEntry, error) {
+	entries, err := ParseIPList(bytes.NewReader(data))
 	if err != nil {
 		var errs []error
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
