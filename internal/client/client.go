@@ -211,6 +211,20 @@ func (c *Client) dropCurrent(s *tunnel.Session, why error) {
 	c.wake()
 }
 
+// retire stops using s for new streams (its server is shutting down) but
+// lets the streams on it finish; Run connects anew.
+func (c *Client) retire(s *tunnel.Session) {
+	c.mu.Lock()
+	if c.cur == s {
+		c.cur = nil
+		c.old = append(c.old, s)
+		c.ev.TunnelsUp(c.curFam.String(), 0)
+		c.log.Info("server is shutting down; new streams go to a new tunnel", "remote", s.Remote())
+	}
+	c.mu.Unlock()
+	c.wake()
+}
+
 // wake asks Run to (re)connect now.
 func (c *Client) wake() {
 	select {

@@ -41,6 +41,14 @@ func (c *Client) open(ctx context.Context, kind wire.Kind, dst wire.Addr, extra 
 			return nil, wire.Reply{}, &netx.DialError{Code: netx.TunnelDown, Addr: subject, Msg: err.Error()}
 		}
 		st, rep, err := openOn(ctx, sess, msg)
+		if err == nil && rep.Code == netx.ServerDraining {
+			st.Close()
+			c.retire(sess)
+			if try == 1 {
+				return nil, wire.Reply{}, &netx.DialError{Code: netx.ServerDraining, Addr: subject, Msg: rep.Msg}
+			}
+			continue
+		}
 		if err == nil {
 			return st, rep, nil
 		}

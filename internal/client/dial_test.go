@@ -23,6 +23,98 @@ type noResolver struct{}
 
 func (noResolver) LookupAddrs(context.Context, string) ([]wire.Record, error) { return nil, nil }
 
+// echoAndServer starts an echo destination and a server (with opts applied)
+// and a client connected to it.
+func echoAndServer(t *testing.T, srv *server.Server) (c *Client, target string) {
+	t.Helper()
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { echo.Close() })
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c); c.Close() }()
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { hs.Close() })
+	c, err = New(Options{Servers: []string{"127.0.0.1"}, Port: uint16(ln.Addr().(*net.TCPAddr).Port),
+		Prefix: srv.Prefix, Policy: netx.IPv4Only, OpenTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go c.Run(ctx)
+	return c, echo.Addr().String()
+}
+
+func echoOnce(t *testing.T, cn net.Conn, what string) {
+	t.Helper()
+	cn.SetDeadline(time.Now().Add(5 * time.Second))
+	b := []byte("ping")
+	if _, err := cn.Write(b); err != nil {
+		t.Fatalf("%s: write: %v", what, err)
+	}
+	if _, err := io.ReadFull(cn, b); err != nil || string(b) != "ping" {
+		t.Fatalf("%s: read %q, %v", what, b, err)
+	}
+}
+
+// While the server drains (SIGTERM), it opens no new stream: the client
+// retires the tunnel without cutting the connections on it, and those
+// finish; then Shutdown returns without waiting for its deadline.
+func TestDrainRefusesNewStreamsAndLetsOldOnesFinish(t *testing.T) {
+	srv := &server.Server{Prefix: "sekret", Policy: allowAll{}, Resolver: noResolver{}}
+	c, target := echoAndServer(t, srv)
+	ctx := context.Background()
+	old, err := c.DialContext(ctx, "tcp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	echoOnce(t, old, "before the drain")
+	drained := make(chan error, 1)
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	go func() { drained <- srv.Shutdown(sctx) }()
+	// Shutdown marks the server draining at once; poll until a new dial is refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cn, err := c.DialContext(ctx, "tcp", target)
+		if err != nil {
+			if code := netx.CodeOf(err); code != netx.ServerDraining && code != netx.TunnelDown {
+				t.Fatalf("a dial during the drain: %v (code %v), want the server draining or no tunnel", err, code)
+			}
+			break
+		}
+		cn.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("new dials still succeed 10 s into the drain")
+		}
+	}
+	echoOnce(t, old, "an open connection during the drain")
+	old.Close()
+	select {
+	case err := <-drained:
+		if err != nil {
+			t.Fatalf("Shutdown: %v, want a clean drain once the last stream ended", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Shutdown did not return after the last stream ended")
+	}
+}
+
 // A stream the server refuses (its per-tunnel stream limit) fails that one
 // dial with a reason; the tunnel and the connections already on it go on.
 func TestRefusedStreamKeepsTunnel(t *testing.T) {

@@ -73,6 +73,7 @@ var codeReasons = map[netx.Code]string{
 	netx.NotFound:        "not_found",
 	netx.NoFamily:        "no_family",
 	netx.TunnelDown:      "tunnel_down",
+	netx.ServerDraining:  "server_draining",
 }
 
 // indexOf returns the position of s in set, or -1. The sets hold two to five

@@ -27,6 +27,7 @@ const (
 	NotFound        Code = 9  // the name does not exist (NXDOMAIN) or has no records
 	NoFamily        Code = 10 // no address of a family the dialer can use ("no IPv6 route at server")
 	TunnelDown      Code = 11 // no tunnel to the server could be used (client-side)
+	ServerDraining  Code = 12 // the server is shutting down and opens no new stream; try another tunnel
 )
 
 var codeText = map[Code]string{
@@ -42,6 +43,7 @@ var codeText = map[Code]string{
 	NotFound:        "name not found",
 	NoFamily:        "no address of a usable family",
 	TunnelDown:      "tunnel to server is down",
+	ServerDraining:  "server is shutting down",
 }
 
 func (c Code) String() string {
@@ -68,7 +70,7 @@ func (c Code) SOCKS5() byte {
 		return 0x07
 	case BadAddress:
 		return 0x08
-	default: // GeneralFailure, TunnelDown
+	default: // GeneralFailure, TunnelDown, ServerDraining
 		return 0x01
 	}
 }

@@ -148,6 +148,13 @@ func (s *Server) serveSession(sess *tunnel.Session) {
 		if err != nil {
 			return
 		}
+		if s.isDraining() {
+			// Streams already open may finish; new ones go elsewhere (the
+			// client retires this tunnel and opens them on a new one).
+			_ = s.reply(st, wire.Reply{Code: netx.ServerDraining, Msg: "server is shutting down"})
+			st.Close()
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		default:
@@ -168,7 +175,13 @@ func (s *Server) serveSession(sess *tunnel.Session) {
 	}
 }
 
-// Shutdown stops taking new sessions and waits for the open ones to finish
+func (s *Server) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
+}
+
+// Shutdown stops taking new sessions and new streams and waits for the open ones to finish
 // their streams until ctx ends; then it closes them. Pair it with
 // http.Server.Shutdown (which does not see hijacked connections).
 func (s *Server) Shutdown(ctx context.Context) error {
