@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -175,5 +176,32 @@ func TestProtocolErrors(t *testing.T) {
 				t.Fatalf("Err = %v, want ErrProtocol", s.Err())
 			}
 		})
+	}
+}
+
+// A peer that keeps opening streams beyond the limit while it reads
+// nothing makes the session queue an RST for each: the queue is bounded and
+// the peer disconnected, instead of memory growing for as long as it sends.
+func TestPeerThatNeverReadsIsDisconnected(t *testing.T) {
+	a, b := net.Pipe() // a pipe holds nothing: the first RST blocks the flusher
+	defer a.Close()
+	s := Server(b, Config{MaxStreams: 1})
+	defer s.Close()
+	go func() {
+		var frame []byte
+		for id := uint32(1); ; id += 2 {
+			frame = appendHeader(frame[:0], cmdSYN, id, 0)
+			if _, err := a.Write(frame); err != nil {
+				return // the session hung up
+			}
+		}
+	}()
+	select {
+	case <-s.CloseChan():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the session still runs after 60 s of SYNs from a peer that reads nothing")
+	}
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "reads nothing") {
+		t.Fatalf("session ended with %v, want the unread control queue named", err)
 	}
 }

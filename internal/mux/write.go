@@ -1,6 +1,7 @@
 package mux
 
 import (
+	"fmt"
 	"net"
 )
 
@@ -124,6 +125,11 @@ func (s *Session) writeVec(v [][]byte) error {
 	return err
 }
 
+// maxCtrlQueue bounds the control frames waiting for the transport: a
+// peer that sends while reading nothing is disconnected when it is reached
+// (about 130,000 frames; a working peer's queue holds a few at a time).
+const maxCtrlQueue = 1 << 20
+
 // queueCtrl queues a control frame for id without blocking: the receive
 // loop must never wait on the transport, or two peers whose sockets are
 // both full would each wait for the other to read. The frame leaves with
@@ -133,6 +139,13 @@ func (s *Session) queueCtrl(cmd byte, id uint32, credit uint32) {
 	s.cmu.Lock()
 	if s.cdead {
 		s.cmu.Unlock()
+		return
+	}
+	if len(s.ctrl) >= maxCtrlQueue {
+		// The peer keeps sending (each refused SYN costs us an RST) but
+		// reads nothing: the queue would grow without end.
+		s.cmu.Unlock()
+		s.shutdown(fmt.Errorf("mux: peer reads nothing: %d bytes of control frames queued", maxCtrlQueue))
 		return
 	}
 	if cmd == cmdWINDOW {
