@@ -51,6 +51,9 @@ type Session struct {
 	log      *slog.Logger
 
 	rtt       atomic.Int64 // nanoseconds, last keepalive round trip; 0 before the first
+	pinging   atomic.Bool  // a ping is on its way to the transport
+	pmu       sync.Mutex   // guards ended against sendPing's wg.Add
+	ended     bool
 	onRTT     func(time.Duration)
 	closeOnce sync.Once
 	done      chan struct{}
@@ -81,7 +84,10 @@ func newSession(c *wsConn, client bool, interval time.Duration, log *slog.Logger
 
 // watch pings the peer every interval (client side) and closes the session
 // when nothing has arrived for three intervals (both sides; the client's
-// pings keep the server's watchdog fed).
+// pings keep the server's watchdog fed), or when one transport write has
+// been under way that long (a peer that sends but reads nothing, or a path
+// gone dead while our socket buffer is full). It never waits on the
+// transport itself: pings go out from a goroutine of their own.
 func (s *Session) watch(ping bool) {
 	defer s.wg.Done()
 	tick := s.interval / 2
@@ -104,6 +110,11 @@ func (s *Session) watch(ping bool) {
 				s.Close()
 				return
 			}
+			if w := s.ws.WritingSince(); !w.IsZero() && now.Sub(w) >= 3*s.interval-tick {
+				s.log.Warn("tunnel peer reads nothing, closing", "remote", s.remote, "write_blocked_for", now.Sub(w).Round(time.Millisecond))
+				s.Close()
+				return
+			}
 			if ping && now.Sub(lastPing) >= s.interval-tick/2 {
 				lastPing = now
 				s.sendPing()
@@ -112,12 +123,29 @@ func (s *Session) watch(ping bool) {
 	}
 }
 
+// sendPing sends a keepalive ping from a goroutine of its own, one at a
+// time: a ping waits for the transport behind any write under way, and the
+// watchdog must not wait with it.
 func (s *Session) sendPing() {
-	var p [8]byte
-	binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
-	if err := s.ws.Ping(p[:]); err != nil {
-		s.Close()
+	if !s.pinging.CompareAndSwap(false, true) {
+		return // the last one is still waiting for the transport
 	}
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.ended { // no wg.Add once Close has run: Wait may be under way
+		s.pinging.Store(false)
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer s.pinging.Store(false)
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
+		if err := s.ws.Ping(p[:]); err != nil {
+			s.Close()
+		}
+	}()
 }
 
 func (s *Session) pong(p []byte) {
@@ -171,6 +199,9 @@ func (s *Session) IsClosed() bool {
 // waits for the session's own goroutine.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
+		s.pmu.Lock()
+		s.ended = true
+		s.pmu.Unlock()
 		close(s.done)
 		s.mux.Close()
 		s.ws.Close()

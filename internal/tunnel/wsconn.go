@@ -46,6 +46,7 @@ type wsConn struct {
 	bufs    net.Buffers // plain server: header + the caller's pieces
 
 	lastRead atomic.Int64         // unix nanos of the last frame header read
+	writing  atomic.Int64         // unix nanos when the write in progress began; 0: none
 	onPong   func(payload []byte) // called from Read for every pong
 	closed   atomic.Bool
 }
@@ -201,6 +202,7 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	defer c.busy()()
 	if c.plain && !c.client {
 		hn := putHeader(c.hdr[:], ws.OpBinary, total, nil)
 		bufs := append(append(c.bufs[:0], c.hdr[:hn]), v...)
@@ -274,6 +276,7 @@ func (c *wsConn) writeTLS(v [][]byte, total int) error {
 func (c *wsConn) writeFrame(op ws.OpCode, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	defer c.busy()()
 	if c.plain && !c.client {
 		var hdr [ws.MaxHeaderSize]byte
 		hn := putHeader(hdr[:], op, len(p), nil)
@@ -371,6 +374,22 @@ func (c *wsConn) Close() error {
 	c.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "")) //nolint:errcheck
 	return c.conn.Close()
+}
+
+// busy marks a transport write as under way until the returned func runs.
+// Called with wmu held.
+func (c *wsConn) busy() (done func()) {
+	c.writing.Store(time.Now().UnixNano())
+	return func() { c.writing.Store(0) }
+}
+
+// WritingSince is when the transport write now under way began: a write
+// that lasts is a peer that reads nothing. Zero when none is.
+func (c *wsConn) WritingSince() time.Time {
+	if t := c.writing.Load(); t != 0 {
+		return time.Unix(0, t)
+	}
+	return time.Time{}
 }
 
 // LastRead is when the last frame arrived.
