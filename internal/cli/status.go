@@ -160,7 +160,7 @@ func (f *statusFamily) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	fields := map[string]any{"family": &f.Family, "state": &f.State, "rtt": &f.RTT, "lasterror": &f.LastError}
+	fields := map[string]any{"family": &f.Family, "state": &f.State, "rtt": &f.RTT, "rttns": &f.RTT, "lasterror": &f.LastError}
 	for k, v := range m {
 		if dst, ok := fields[strings.ToLower(strings.ReplaceAll(k, "_", ""))]; ok {
 			if err := json.Unmarshal(v, dst); err != nil {
