@@ -318,8 +318,31 @@ func TestProbesGetPlain404(t *testing.T) {
 	p := newPair(t, nil)
 	base := fmt.Sprintf("http://127.0.0.1:%d", p.scfg.ServerPort)
 	var bodies []string
-	for _, path := range []string{"/", "/" + p.scfg.Prefix + "/v1", "/" + p.scfg.Prefix, "/x/v1"} {
-		resp, err := http.Get(base + path)
+	tunnelPath := "/" + p.scfg.Prefix + "/v1"
+	upgrade := func(key string) http.Header {
+		return http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
+			"Sec-Websocket-Protocol": {"autovpn.v1"}, "Sec-Websocket-Key": {key}}
+	}
+	for _, probe := range []struct {
+		path string
+		h    http.Header
+	}{
+		{"/", nil}, {tunnelPath, nil}, {"/" + p.scfg.Prefix, nil}, {"/x/v1", nil},
+		// The right path with a malformed handshake: the same 404, not a
+		// WebSocket library's 400 that would tell the path is real.
+		{tunnelPath, upgrade("")},
+		{tunnelPath, upgrade("c2hvcnQ=")},
+		{"/x/v1", upgrade("dGhlIHNhbXBsZSBub25jZQ==")},
+	} {
+		path := probe.path
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range probe.h {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package tunnel
 
 import (
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,12 +11,31 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// IsUpgrade reports whether r asks for a WebSocket upgrade with our
-// subprotocol. The server answers anything else with a plain 404.
+// IsUpgrade reports whether r is a well-formed WebSocket upgrade (RFC 6455
+// §4.2.1) asking for our subprotocol. The server answers anything else with
+// a plain 404, so a malformed handshake to the right path gets the same
+// answer as any other path rather than the WebSocket library's own 400.
 func IsUpgrade(r *http.Request) bool {
-	return r.Method == http.MethodGet &&
+	key, err := base64.StdEncoding.DecodeString(r.Header.Get("Sec-WebSocket-Key"))
+	return r.Method == http.MethodGet && r.ProtoAtLeast(1, 1) &&
+		hasToken(r.Header, "Connection", "upgrade") &&
 		strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
-		strings.Contains(r.Header.Get("Sec-WebSocket-Protocol"), Subprotocol)
+		r.Header.Get("Sec-WebSocket-Version") == "13" &&
+		err == nil && len(key) == 16 &&
+		hasToken(r.Header, "Sec-WebSocket-Protocol", Subprotocol)
+}
+
+// hasToken reports whether the comma-separated header name lists token
+// (case-insensitively), on any of its lines.
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Upgrade completes the WebSocket handshake of an authenticated request and
