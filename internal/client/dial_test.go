@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,5 +182,54 @@ func TestRefusedStreamKeepsTunnel(t *testing.T) {
 	c.mu.Unlock()
 	if !same {
 		t.Fatal("the tunnel was replaced after one refused stream")
+	}
+}
+
+// A UDP flow that only goes one way (a client that sends, a destination
+// that never answers) keeps its association: idle counts datagrams either
+// way.
+func TestOneWayUDPKeepsItsAssociation(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	far, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	var got atomic.Int32
+	go func() {
+		buf := make([]byte, 100)
+		for {
+			if _, _, err := far.ReadFromUDP(buf); err != nil {
+				return
+			}
+			got.Add(1)
+		}
+	}()
+	c, _ := echoAndServer(t, &server.Server{Prefix: "sekret", Policy: allowAll{}, Resolver: noResolver{}, UDPIdle: idle})
+	pc, err := c.ListenPacket(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	sent, maxGap := 0, time.Duration(0)
+	prev := time.Now()
+	for end := prev.Add(4 * idle); time.Now().Before(end); {
+		if _, err := pc.WriteTo([]byte("k"), far.LocalAddr().String()); err != nil {
+			t.Fatalf("datagram %d: %v", sent+1, err)
+		}
+		sent++
+		time.Sleep(idle / 10) // the sender's pace, not a wait for readiness
+		now := time.Now()
+		maxGap = max(maxGap, now.Sub(prev))
+		prev = now
+	}
+	if maxGap >= idle/2 {
+		t.Skipf("the machine stalled the sender for %v (idle %v): the association may rightly have expired", maxGap, idle)
+	}
+	for deadline := time.Now().Add(10 * time.Second); int(got.Load()) < sent; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d datagrams arrived: the association ended while the client kept sending", got.Load(), sent)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -47,6 +47,9 @@ type Server struct {
 	MaxSessionsPerSource int
 	// MaxUDPPerSession bounds UDP associations per tunnel (0 → DefaultUDPPerSession).
 	MaxUDPPerSession int
+	// UDPIdle ends a UDP association with no datagram either way for this
+	// long (0 → DefaultUDPIdle).
+	UDPIdle time.Duration
 	// OpenTimeout bounds reading a stream's open request and dialling (0 → 15 s).
 	OpenTimeout time.Duration
 

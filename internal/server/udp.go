@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/autovpn/autovpn/internal/mux"
@@ -12,8 +16,9 @@ import (
 	"github.com/autovpn/autovpn/internal/wire"
 )
 
-// udpIdle ends an association that has moved nothing for this long.
-const udpIdle = 5 * time.Minute
+// DefaultUDPIdle ends an association that has moved no datagram either
+// way for this long.
+const DefaultUDPIdle = 5 * time.Minute
 
 // serveUDP runs one UDP association: datagrams framed on the stream, sent
 // from one local UDP socket. Every datagram's destination is resolved (names
@@ -40,7 +45,11 @@ func (s *Server) serveUDP(st *mux.Stream, open wire.Open, state *sessionState) {
 	if err := s.reply(st, wire.Reply{Code: netx.OK, Addr: wire.Addr{IP: la.Addr(), Port: la.Port()}}); err != nil {
 		return
 	}
-	a := &udpAssoc{s: s, st: st, pc: pc, policy: open.Policy, names: map[string]netip.Addr{}}
+	a := &udpAssoc{s: s, st: st, pc: pc, policy: open.Policy, names: map[string]netip.Addr{}, idle: s.UDPIdle}
+	if a.idle <= 0 {
+		a.idle = DefaultUDPIdle
+	}
+	a.touch()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -59,17 +68,48 @@ type udpAssoc struct {
 	pc     *net.UDPConn
 	policy netx.Policy
 	names  map[string]netip.Addr // only touched by upstream
+	idle   time.Duration
+	last   atomic.Int64 // unix nanoseconds of the last datagram either way
+}
+
+func (a *udpAssoc) touch() { a.last.Store(time.Now().UnixNano()) }
+
+// expiry is when the association ends if no datagram moves before it.
+func (a *udpAssoc) expiry() time.Time { return time.Unix(0, a.last.Load()).Add(a.idle) }
+
+// goesOn reports whether a read that failed with err may simply be tried
+// again: its deadline passed while the other direction was still busy.
+func (a *udpAssoc) goesOn(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(a.expiry())
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // upstream: stream → destinations.
 func (a *udpAssoc) upstream() {
 	buf := make([]byte, wire.MaxDatagram)
+	cr := &countingReader{r: a.st}
 	for {
-		a.st.SetReadDeadline(time.Now().Add(udpIdle))
-		dst, payload, err := wire.ReadDatagram(a.st, buf)
+		a.st.SetReadDeadline(a.expiry())
+		cr.n = 0
+		dst, payload, err := wire.ReadDatagram(cr, buf)
 		if err != nil {
+			if cr.n == 0 && a.goesOn(err) {
+				continue // only the other direction moved; nothing half read
+			}
 			return
 		}
+		a.touch()
 		ap, ok := a.destination(dst)
 		if !ok {
 			continue
@@ -122,11 +162,15 @@ func (a *udpAssoc) downstream() {
 	buf := make([]byte, wire.MaxDatagram)
 	out := make([]byte, 0, wire.MaxDatagram+32)
 	for {
-		a.pc.SetReadDeadline(time.Now().Add(udpIdle))
+		a.pc.SetReadDeadline(a.expiry())
 		n, src, err := a.pc.ReadFromUDPAddrPort(buf)
 		if err != nil {
+			if a.goesOn(err) {
+				continue
+			}
 			return
 		}
+		a.touch()
 		out, err = wire.AppendDatagram(out[:0], wire.Addr{IP: src.Addr().Unmap(), Port: src.Port()}, buf[:n])
 		if err != nil {
 			continue
