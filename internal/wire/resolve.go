@@ -72,7 +72,7 @@ func ReadResolveRequest(r io.Reader) ([]string, error) {
 func AppendResolveAnswer(b []byte, answers []NameAnswer) ([]byte, error) {
 	for _, a := range answers {
 		if len(a.Records) > MaxRecords {
-			a.Records = a.Records[:MaxRecords]
+			a.Records = capRecords(a.Records)
 		}
 		b = append(b, byte(a.Code), byte(len(a.Records)))
 		for _, rec := range a.Records {
@@ -91,6 +91,35 @@ func AppendResolveAnswer(b []byte, answers []NameAnswer) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// capRecords keeps MaxRecords of recs, both families alike: half for each,
+// and what one family leaves unused goes to the other. A name with 70 A
+// records and 2 AAAA keeps its AAAA (the resolver lists A first; a plain cut
+// would drop every one). The order within each family is kept.
+func capRecords(recs []Record) []Record {
+	n4 := 0
+	for _, r := range recs {
+		if r.IP.Unmap().Is4() {
+			n4++
+		}
+	}
+	n6 := len(recs) - n4
+	keep4 := min(n4, max(MaxRecords/2, MaxRecords-n6))
+	keep6 := MaxRecords - keep4
+	out := make([]Record, 0, MaxRecords)
+	for _, r := range recs {
+		if r.IP.Unmap().Is4() {
+			if keep4 > 0 {
+				out = append(out, r)
+				keep4--
+			}
+		} else if keep6 > 0 {
+			out = append(out, r)
+			keep6--
+		}
+	}
+	return out
 }
 
 // ReadResolveAnswer decodes the answers for n names.

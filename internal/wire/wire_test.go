@@ -150,3 +150,40 @@ func TestResolveRoundTrip(t *testing.T) {
 		t.Fatalf("too many names accepted: %v", err)
 	}
 }
+
+// An answer over MaxRecords keeps both families: 70 A and 2 AAAA records
+// (A listed first) must not lose the AAAA to the cut, and a name with many
+// of each keeps half of each.
+func TestResolveAnswerCapKeepsBothFamilies(t *testing.T) {
+	recs := func(n4, n6 int) []Record {
+		var rs []Record
+		for i := range n4 {
+			rs = append(rs, Record{IP: netip.AddrFrom4([4]byte{198, 51, byte(i / 256), byte(i)}), TTL: 60})
+		}
+		for i := range n6 {
+			rs = append(rs, Record{IP: netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i / 256), 15: byte(i)}), TTL: 60})
+		}
+		return rs
+	}
+	for _, tc := range []struct{ n4, n6, want4, want6 int }{
+		{70, 2, 62, 2}, {2, 70, 2, 62}, {40, 40, 32, 32}, {64, 0, 64, 0}, {10, 10, 10, 10},
+	} {
+		b, err := AppendResolveAnswer(nil, []NameAnswer{{Code: netx.OK, Records: recs(tc.n4, tc.n6)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadResolveAnswer(bytes.NewReader(b), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n4 := 0
+		for _, r := range got[0].Records {
+			if r.IP.Is4() {
+				n4++
+			}
+		}
+		if n6 := len(got[0].Records) - n4; n4 != tc.want4 || n6 != tc.want6 {
+			t.Errorf("%d A + %d AAAA: sent %d A + %d AAAA, want %d + %d", tc.n4, tc.n6, n4, n6, tc.want4, tc.want6)
+		}
+	}
+}
