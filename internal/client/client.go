@@ -197,6 +197,14 @@ func (c *Client) setCurrent(s *tunnel.Session, fam pathsel.Family) {
 }
 
 // dropCurrent forgets s (if it is still current) after it failed.
+//
+// The loss is not held against s's family in the path memory: an
+// established tunnel also closes when the server restarts or drops it, which
+// says nothing about the family, and marking it broken would send the next
+// race to the other family first, possibly one that never worked. (A
+// session that went silent cannot be told apart here: tunnel.Session does
+// not say why it ended.) The reconnect's own attempts record whether the
+// family works.
 func (c *Client) dropCurrent(s *tunnel.Session, why error) {
 	c.mu.Lock()
 	if c.cur == s {
@@ -204,7 +212,6 @@ func (c *Client) dropCurrent(s *tunnel.Session, why error) {
 		c.lastErr = why
 		c.ev.TunnelsUp(c.curFam.String(), 0)
 		c.log.Warn("tunnel lost", "remote", s.Remote(), "family", c.curFam, "err", why)
-		c.mem.Failure(c.curFam, why)
 	}
 	c.mu.Unlock()
 	s.Close()

@@ -18,6 +18,12 @@ import (
 // handshakeTimeout bounds one attempt: TCP connect, TLS and WebSocket upgrade.
 const handshakeTimeout = 10 * time.Second
 
+// connectTimeout bounds an attempt's TCP connect. A black-holed address
+// never answers; without this bound the race would wait the whole
+// handshakeTimeout on it after every other address failed (refused during a
+// server restart, say), where giving up lets Run retry the family that works.
+const connectTimeout = 3 * time.Second
+
 // sessionConn carries a finished tunnel through the Happy Eyeballs race,
 // which deals in net.Conns: closing a loser closes its tunnel.
 type sessionConn struct {
@@ -30,11 +36,11 @@ func (sc *sessionConn) Close() error { return sc.s.Close() }
 // connect races every server address (both families, ordered by policy and
 // by what worked lately) and makes the winner the current tunnel.
 func (c *Client) connect(ctx context.Context) error {
-	addrs, err := c.serverAddrs(ctx, c.o.Policy)
+	addrs, hosts, err := c.serverAddrs(ctx, c.o.Policy)
 	if err != nil {
 		return err
 	}
-	s, fam, err := c.race(ctx, addrs, c.o.Policy)
+	s, fam, err := c.race(ctx, addrs, hosts, c.o.Policy)
 	if err != nil {
 		return err
 	}
@@ -43,15 +49,19 @@ func (c *Client) connect(ctx context.Context) error {
 	return nil
 }
 
-func (c *Client) race(ctx context.Context, addrs []netip.AddrPort, p netx.Policy) (*tunnel.Session, pathsel.Family, error) {
+// race dials addrs by Happy Eyeballs; hosts gives each address the server
+// host name it was resolved from (none for a literal).
+func (c *Client) race(ctx context.Context, addrs []netip.AddrPort, hosts map[netip.AddrPort]string, p netx.Policy) (*tunnel.Session, pathsel.Family, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*handshakeTimeout)
 	defer cancel()
 	h := netx.HappyEyeballs{
-		Attempt: c.attempt,
-		Delay:   c.o.AttemptDelay,
-		Policy:  p,
-		Order:   c.mem.Order,
-		Report:  c.report,
+		Attempt: func(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+			return c.attempt(ctx, addr, hosts[addr])
+		},
+		Delay:  c.o.AttemptDelay,
+		Policy: p,
+		Order:  c.mem.Order,
+		Report: c.report,
 	}
 	conn, won, err := h.DialAddrs(ctx, addrs)
 	if err != nil {
@@ -88,18 +98,19 @@ func resultOf(err error) string {
 	return "error"
 }
 
-// attempt is one full tunnel attempt to one address.
-func (c *Client) attempt(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+// attempt is one full tunnel attempt to one address; host is the server
+// host name addr was resolved from, "" for a literal.
+func (c *Client) attempt(ctx context.Context, addr netip.AddrPort, host string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	var d net.Dialer
+	d := net.Dialer{Timeout: connectTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr.String())
 	if err != nil {
 		return nil, err
 	}
 	s, err := tunnel.Handshake(ctx, conn, tunnel.ClientOptions{
 		Prefix:    c.o.Prefix,
-		Host:      c.hostHeader(addr),
+		Host:      c.hostHeader(host, addr),
 		TLS:       c.o.TLS,
 		TLSPin:    c.o.TLSPin,
 		Keepalive: c.o.Keepalive,
@@ -116,38 +127,54 @@ func (c *Client) attempt(ctx context.Context, addr netip.AddrPort) (net.Conn, er
 	return &sessionConn{Conn: conn, s: s}, nil
 }
 
-// hostHeader is the Host (and TLS server name) for addr: the configured
-// host name when the address came from one, else the address.
-func (c *Client) hostHeader(addr netip.AddrPort) string {
-	for _, h := range c.o.Servers {
-		if _, err := netip.ParseAddr(h); err != nil {
-			return net.JoinHostPort(h, strconv.Itoa(int(c.o.Port)))
+// hostHeader is the Host (and TLS server name) for addr: host, the server
+// host name addr was resolved from (each member of a pool keeps its own).
+// A literal address takes the first host name configured, as before: the
+// usual SERVER_IP=name with SERVER_IP_V6=literal is one server, whose
+// certificate carries that name. With no name at all, the address itself.
+func (c *Client) hostHeader(host string, addr netip.AddrPort) string {
+	if host == "" {
+		for _, h := range c.o.Servers {
+			if _, err := netip.ParseAddr(h); err != nil {
+				host = h
+				break
+			}
 		}
 	}
-	return addr.String()
+	if host == "" {
+		return addr.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(addr.Port())))
 }
 
-// serverAddrs lists every address of every server the policy allows.
-// Host names are resolved (A and AAAA in parallel); a name that fails is
-// skipped while others remain.
-func (c *Client) serverAddrs(ctx context.Context, p netx.Policy) ([]netip.AddrPort, error) {
+// serverAddrs lists every address of every server the policy allows, and
+// for each address resolved from a host name, that name (a pool's members
+// each keep their own; literals have none). Host names are resolved (A and
+// AAAA in parallel); a name that fails is skipped while others remain.
+func (c *Client) serverAddrs(ctx context.Context, p netx.Policy) ([]netip.AddrPort, map[netip.AddrPort]string, error) {
 	var (
-		mu   sync.Mutex
-		out  []netip.AddrPort
-		errs []error
-		wg   sync.WaitGroup
-		seen = map[netip.AddrPort]bool{}
-		add  = func(ip netip.Addr) {
+		mu    sync.Mutex
+		out   []netip.AddrPort
+		hosts = map[netip.AddrPort]string{}
+		errs  []error
+		wg    sync.WaitGroup
+		seen  = map[netip.AddrPort]bool{}
+		add   = func(ip netip.Addr, host string) {
 			ap := netip.AddrPortFrom(ip.Unmap(), c.o.Port)
 			if p.Allows(ap.Addr()) && !seen[ap] {
 				seen[ap] = true
 				out = append(out, ap)
+				if host != "" {
+					hosts[ap] = host
+				}
 			}
 		}
 	)
 	for _, h := range c.o.Servers {
 		if ip, err := netip.ParseAddr(h); err == nil {
-			add(ip)
+			mu.Lock() // lookups of earlier names may be adding already
+			add(ip, "")
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)
@@ -161,18 +188,18 @@ func (c *Client) serverAddrs(ctx context.Context, p netx.Policy) ([]netip.AddrPo
 				return
 			}
 			for _, ip := range ips {
-				add(ip)
+				add(ip, h)
 			}
 		}()
 	}
 	wg.Wait()
 	if len(out) == 0 {
 		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+			return nil, nil, errors.Join(errs...)
 		}
-		return nil, fmt.Errorf("no server address usable with policy %s", p)
+		return nil, nil, fmt.Errorf("no server address usable with policy %s", p)
 	}
-	return out, nil
+	return out, hosts, nil
 }
 
 func (c *Client) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
@@ -215,14 +242,14 @@ func (c *Client) maybeReprobe(ctx context.Context) {
 	if pref == pathsel.IPv6 {
 		only = netx.IPv6Only
 	}
-	addrs, err := c.serverAddrs(ctx, only)
+	addrs, hosts, err := c.serverAddrs(ctx, only)
 	if err != nil {
 		return
 	}
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		s, got, err := c.race(ctx, addrs, only)
+		s, got, err := c.race(ctx, addrs, hosts, only)
 		if err != nil {
 			c.log.Debug("re-probe of preferred family failed", "family", pref, "err", err)
 			return

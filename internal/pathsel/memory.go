@@ -44,6 +44,7 @@ type famState struct {
 	failing  bool      // last outcome was a failure
 	failedAt time.Time // last failure
 	okSeen   bool      // ever succeeded
+	okAt     time.Time // last success
 	rtt      time.Duration
 	lastErr  string
 	since    time.Time // when the state last changed
@@ -77,7 +78,7 @@ func (m *Memory) Success(f Family, rtt time.Duration) {
 	if m.state(f, now) != OK {
 		s.since = now
 	}
-	s.failing, s.okSeen, s.rtt = false, true, rtt
+	s.failing, s.okSeen, s.okAt, s.rtt, s.lastErr = false, true, now, rtt, ""
 }
 
 // Failure records that f failed with err.
@@ -135,8 +136,9 @@ func (m *Memory) NeedsProbe(f Family) bool {
 }
 
 // First returns the family new connections try first: the policy's
-// preference, unless that family is broken, the other is not, and the
-// policy allows falling back to it.
+// preference, unless that family is broken and the other is not, or both
+// are broken and the other succeeded more recently, and the policy allows
+// falling back to it.
 func (m *Memory) First() Family {
 	if m.Order(m.policy.PrefersIPv6()) {
 		return IPv6
@@ -160,8 +162,13 @@ func (m *Memory) Order(v6First bool) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if m.state(pref, now) == Broken && m.state(pref.Other(), now) != Broken {
-		pref = pref.Other()
+	if m.state(pref, now) == Broken {
+		other := pref.Other()
+		// Both broken (the server is down, say): the family that worked
+		// last is the better bet, never one that has not worked since.
+		if m.state(other, now) != Broken || m.fam[other].okAt.After(m.fam[pref].okAt) {
+			pref = other
+		}
 	}
 	return pref == IPv6
 }
