@@ -1,10 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -80,7 +80,16 @@ func openLookuper(app *App, cfg *config.Config, timeout time.Duration) (Lookuper
 	if err != nil {
 		return nil, nil, "", &UsageError{Err: fmt.Errorf("PRIMARY_DNS/SECONDARY_DNS: %w", err)}
 	}
-	return r, io.NopCloser(nil), strings.Join(r.Upstreams(), ", "), nil
+	return completeLookup{r}, io.NopCloser(nil), strings.Join(r.Upstreams(), ", "), nil
+}
+
+// completeLookup makes a name fail when either family failed (a timeout, a
+// server failure), even if the other answered: writeIPList then keeps the
+// name's previous addresses instead of writing it without one family.
+type completeLookup struct{ r *dns.Resolver }
+
+func (c completeLookup) LookupAddrs(ctx context.Context, host string) ([]dns.Record, error) {
+	return c.r.LookupAddrsComplete(ctx, host)
 }
 
 func runResolve(app *App, f resolveFlags) error {
@@ -114,6 +123,9 @@ func runResolve(app *App, f resolveFlags) error {
 	}
 	start := time.Now()
 	results := dns.ResolveAll(app.Ctx, lk, names, opts)
+	if app.Ctx.Err() != nil {
+		return fmt.Errorf("resolve interrupted: %s left unchanged", out)
+	}
 	s := summarize(results)
 	s.print(app.Stdout, via, time.Since(start))
 	if s.resolved == 0 {
@@ -123,33 +135,40 @@ func runResolve(app *App, f resolveFlags) error {
 }
 
 // writeIPList writes the new list; names that failed for a reason other
-// than not-found keep their previous addresses.
+// than not-found, and names whose every answer was rejected as bogus (a
+// poisoned resolver must not erase a routed name), keep their previous
+// addresses. The previous list is read and the new one written under the
+// list's lock.
 func writeIPList(app *App, out, via string, s *resolveSummary, results []dns.BulkResult) error {
-	var entries []domains.IPEntry
+	var fresh []domains.IPEntry
 	failed := map[string]bool{}
 	for _, r := range results {
-		if r.Err != nil && !errors.Is(r.Err, dns.ErrNotFound) {
+		if (r.Err != nil && !errors.Is(r.Err, dns.ErrNotFound)) || (r.Err == nil && len(r.Records) == 0 && len(r.Rejected) > 0) {
 			failed[r.Name] = true
 		}
 		for _, rec := range r.Records {
-			entries = append(entries, domains.IPEntry{IP: rec.IP, Domain: r.Name})
+			fresh = append(fresh, domains.IPEntry{IP: rec.IP, Domain: r.Name})
 		}
 	}
+	var entries []domains.IPEntry
 	kept := 0
-	if old, err := domains.ReadIPList(out); err == nil || !errors.Is(err, fs.ErrNotExist) {
+	err := domains.EditFile(out, func(data []byte) ([]byte, error) {
+		entries, kept = append([]domains.IPEntry(nil), fresh...), 0
+		old, _ := domains.ParseIPListFile(out, data) // what parses of a damaged list still counts
 		for _, e := range old {
 			if failed[e.Domain] {
 				entries, kept = append(entries, e), kept+1
 			}
 		}
-	}
-	header := fmt.Sprintf("autovpn IP list (IP<TAB>domain), written by `autovpn domains resolve`\n"+
-		"resolved %s via %s\n%d names resolved, %d IPv4, %d IPv6, %d failed",
-		time.Now().UTC().Format(time.RFC3339), via, s.resolved, s.v4, s.v6, len(s.failed))
-	if kept > 0 {
-		header += fmt.Sprintf("\n%d entries kept from the previous list for names that failed", kept)
-	}
-	if err := domains.WriteFileAtomic(out, domains.RenderIPList(entries, header)); err != nil {
+		header := fmt.Sprintf("autovpn IP list (IP<TAB>domain), written by `autovpn domains resolve`\n"+
+			"resolved %s via %s\n%d names resolved, %d IPv4, %d IPv6, %d failed",
+			time.Now().UTC().Format(time.RFC3339), via, s.resolved, s.v4, s.v6, len(s.failed))
+		if kept > 0 {
+			header += fmt.Sprintf("\n%d entries kept from the previous list for names that failed", kept)
+		}
+		return domains.RenderIPList(entries, header), nil
+	})
+	if err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	fmt.Fprintf(app.Stdout, "wrote %s (%d entries", out, len(domains.SortIPEntries(entries)))

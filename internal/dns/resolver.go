@@ -120,6 +120,21 @@ func (r *Resolver) Upstreams() []string {
 // error is an *Error wrapping ErrNotFound, ErrServFail or ErrTimeout (or the
 // context's error).
 func (r *Resolver) LookupAddrs(ctx context.Context, host string) ([]Record, error) {
+	return r.lookupAddrs(ctx, host, false)
+}
+
+// LookupAddrsComplete is LookupAddrs for callers that record a name's
+// addresses (the IP list, and the server answering `domains resolve`): when
+// either family fails for a reason other than "no such records" — a
+// timeout, a server failure — it fails even if the other family answered.
+// The caller then keeps what it had for the name, instead of losing every
+// address of the family that did not answer (an IPv6 leak, once the hosts
+// block and AllowedIPs are rebuilt without them).
+func (r *Resolver) LookupAddrsComplete(ctx context.Context, host string) ([]Record, error) {
+	return r.lookupAddrs(ctx, host, true)
+}
+
+func (r *Resolver) lookupAddrs(ctx context.Context, host string, complete bool) ([]Record, error) {
 	if ip, ok := literal(host); ok {
 		return []Record{{IP: ip, TTL: uint32(r.opts.MaxTTL / time.Second)}}, nil
 	}
@@ -137,6 +152,10 @@ func (r *Resolver) LookupAddrs(ctx context.Context, host string) ([]Record, erro
 	<-done
 	out := append(v4, v6...)
 	switch {
+	case complete && err4 != nil && !errors.Is(err4, ErrNotFound):
+		return nil, err4
+	case complete && err6 != nil && !errors.Is(err6, ErrNotFound):
+		return nil, err6
 	case len(out) > 0:
 		return out, nil
 	case err4 == nil && err6 == nil:

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	mdns "github.com/miekg/dns"
+)
+
+// aOnlyDNS answers A queries for any name and never answers AAAA ones.
+func aOnlyDNS(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, q *mdns.Msg) {
+		if q.Question[0].Qtype != mdns.TypeA {
+			return
+		}
+		m := new(mdns.Msg)
+		m.SetReply(q)
+		rr, _ := mdns.NewRR(q.Question[0].Name + " 60 IN A 192.0.2.20")
+		m.Answer = append(m.Answer, rr)
+		_ = w.WriteMsg(m)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+func resolveSetup(t *testing.T, upstream, oldList string) (conf, list string) {
+	t.Helper()
+	dir := t.TempDir()
+	conf = filepath.Join(dir, "config.env")
+	cfg := "PREFIX=abcdefghijklmnopqrstuvwxyz012345\nDNS_VIA_SERVER=false\nPRIMARY_DNS=" + upstream + "\n"
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "routes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "routes", "domains.txt"), []byte("v6drop.test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list = filepath.Join(dir, "routes", "ips.txt")
+	if err := os.WriteFile(list, []byte(oldList), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return conf, list
+}
+
+// A name whose AAAA lookup times out keeps its IPv6 addresses in the list:
+// written without them, the hosts block and AllowedIPs would let its IPv6
+// traffic bypass the tunnel.
+func TestResolveKeepsAFamilyThatTimedOut(t *testing.T) {
+	conf, list := resolveSetup(t, aOnlyDNS(t), "192.0.2.20\tv6drop.test\n2001:db8::20\tv6drop.test\n")
+	var o, e bytes.Buffer
+	code := Run(context.Background(), []string{"--config", conf, "domains", "resolve", "--timeout", "1s", "--retries", "0"}, strings.NewReader(""), &o, &e)
+	got, _ := os.ReadFile(list)
+	if !strings.Contains(string(got), "2001:db8::20\tv6drop.test") {
+		t.Fatalf("exit %d; the AAAA that timed out dropped the name's IPv6 address:\n%s\n%s%s", code, got, o.String(), e.String())
+	}
+}
+
+// An interrupted resolve writes nothing and says so.
+func TestResolveInterruptedWritesNothing(t *testing.T) {
+	old := "192.0.2.99\tv6drop.test\n"
+	conf, list := resolveSetup(t, aOnlyDNS(t), old)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C before the answers came
+	var o, e bytes.Buffer
+	code := Run(ctx, []string{"--config", conf, "domains", "resolve", "--timeout", "1s"}, strings.NewReader(""), &o, &e)
+	if code == 0 || !strings.Contains(e.String(), "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want a failure saying it was interrupted", code, e.String())
+	}
+	if got, _ := os.ReadFile(list); string(got) != old {
+		t.Fatalf("the list changed: %q", got)
+	}
+	if _, err := os.Stat(list + ".bak"); err == nil {
+		t.Fatal("a .bak was written by an interrupted resolve")
+	}
+}
