@@ -68,7 +68,13 @@ func (p *pacSource) render() ([]byte, error) {
 	switch {
 	case err == nil:
 		names = l.Domains()
-	case !errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+	case l != nil:
+		// One bad line must not leave every listed domain going direct:
+		// route the valid ones and say which lines were skipped.
+		p.log.Warn("domain list has invalid lines; the PAC routes the valid entries", "file", p.cfg.DomainsFile, "err", err)
+		names = l.Domains()
+	default:
 		return nil, err
 	}
 	return pac.Render(pac.Options{

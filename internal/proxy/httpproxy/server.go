@@ -237,6 +237,10 @@ func (st *state) pac(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, etag := st.srv.PAC()
+	if body == nil { // an empty PAC would send everything direct
+		replyError(w, http.StatusServiceUnavailable, "the PAC file is not available; see the client's log")
+		return
+	}
 	if etag != "" && !strings.HasPrefix(etag, `"`) && !strings.HasPrefix(etag, `W/"`) {
 		etag = `"` + etag + `"`
 	}
