@@ -101,11 +101,12 @@ func runLeakTest(ctx context.Context, cfg *config.Config, o leakOptions) ([]leak
 	}
 	var rows []leakRow
 	rows = append(rows, leakProxyRows(ctx, cfg, st, o.timeout)...)
-	rows = append(rows, leakResolveRows(ctx, cfg, sample.names, o.timeout)...)
+	resolveRows, answers := leakResolveRows(ctx, cfg, sample.names, o.timeout)
+	rows = append(rows, resolveRows...)
 	rows = append(rows, leakRow{"local DNS not asked", "-", leakUnproven,
 		"autovpn passes routed names to the server and never resolves them itself; watching the local resolver needs root (see the namespace leak suite)"})
 	rows = append(rows, leakPACRows(ctx, cfg, sample, o.timeout)...)
-	rows = append(rows, leakCoverageRows(cfg)...)
+	rows = append(rows, leakCoverageRows(cfg, servedAddrs(sample, answers))...)
 	rows = append(rows, leakEchoRows(ctx, cfg, st, o)...)
 	return rows, nil
 }

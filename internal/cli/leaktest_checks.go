@@ -154,25 +154,27 @@ func probeHTTPProxy(ctx context.Context, addr string) error {
 
 // leakResolveRows resolves the sample through a short-lived tunnel of our
 // own: the server answers A and AAAA, the local resolver is not involved.
-func leakResolveRows(ctx context.Context, cfg *config.Config, sample []string, timeout time.Duration) []leakRow {
+// It also returns the answers, in the order of sample (nil when there are
+// none), for the coverage checks.
+func leakResolveRows(ctx context.Context, cfg *config.Config, sample []string, timeout time.Duration) ([]leakRow, []wire.NameAnswer) {
 	rows := func(result string, detail [2]string) []leakRow {
 		return []leakRow{{"names resolved at server (A)", "ipv4", result, detail[0]}, {"names resolved at server (AAAA)", "ipv6", result, detail[1]}}
 	}
 	if len(sample) == 0 {
 		d := "no routed domains: DOMAINS_FILE lists none; add one with --domain NAME"
-		return rows(leakSkip, [2]string{d, d})
+		return rows(leakSkip, [2]string{d, d}), nil
 	}
 	answers, err := resolveViaTunnel(ctx, cfg, sample, timeout)
 	if err != nil {
 		d := "resolve through the tunnel: " + err.Error()
-		return rows(leakFail, [2]string{d, d})
+		return rows(leakFail, [2]string{d, d}), nil
 	}
 	out := rows(leakPass, summarizeAnswers(sample, answers))
 	if !cfg.EnableIPv6 {
 		out[1].Result = leakSkip
 		out[1].Detail = "ENABLE_IPV6=false: " + out[1].Detail
 	}
-	return out
+	return out, answers
 }
 
 // summarizeAnswers describes, per family, what the server answered.

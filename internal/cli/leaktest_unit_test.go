@@ -156,7 +156,7 @@ func TestLeakCoverage(t *testing.T) {
 		if tc.wg != "" {
 			cfg.WGConfPath = writeFile(t, filepath.Join(dir, "wg.conf"), tc.wg)
 		}
-		rows := leakCoverageRows(cfg)
+		rows := leakCoverageRows(cfg, nil)
 		for k, want := range tc.want {
 			check, fam, _ := strings.Cut(k, "/")
 			if r := rowOf(t, rows, check, fam); r.Result != want {
