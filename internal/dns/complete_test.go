@@ -46,3 +46,27 @@ func TestLookupAddrsCompleteFailsOnAFamilyTimeout(t *testing.T) {
 		t.Fatalf("LookupAddrsComplete = %v, %v; want a timeout and no records", got, err)
 	}
 }
+
+// A CNAME to itself is a broken zone (SERVFAIL), not a name without
+// records: `domains resolve` then keeps the name's previous addresses
+// instead of dropping them as not found.
+func TestSelfCNAMEIsServFail(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, q *mdns.Msg) {
+		m := new(mdns.Msg)
+		m.SetReply(q)
+		rr, _ := mdns.NewRR(q.Question[0].Name + " 60 IN CNAME " + q.Question[0].Name)
+		m.Answer = append(m.Answer, rr)
+		_ = w.WriteMsg(m)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	r := newTestResolver(t, Options{Upstreams: []string{pc.LocalAddr().String()}, Timeout: time.Second, Attempts: 1})
+	_, err = r.LookupAddrs(ctxT(t), "self.test")
+	if !errors.Is(err, ErrServFail) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("self-referencing CNAME: %v; want a server failure, not not-found", err)
+	}
+}

@@ -67,7 +67,10 @@ func (r *Resolver) chase(ctx context.Context, name string, qtype uint16) ([]Reco
 		if resp.Rcode == mdns.RcodeNameError {
 			return nil, r.negativeTTL(resp), &Error{Host: orig, Qtype: qtype, Upstream: up, Err: rcodeError(resp.Rcode)}
 		}
-		records, target, ttl := answers(resp, name, qtype)
+		records, target, ttl, loop := answers(resp, name, qtype)
+		if loop {
+			return nil, 0, &Error{Host: orig, Qtype: qtype, Upstream: up, Err: fmt.Errorf("%w (CNAME loop at %s)", ErrServFail, strings.TrimSuffix(target, "."))}
+		}
 		minTTL = min(minTTL, ttl)
 		if len(records) > 0 {
 			return records, minTTL, nil
@@ -81,10 +84,13 @@ func (r *Resolver) chase(ctx context.Context, name string, qtype uint16) ([]Reco
 }
 
 // answers walks the answer section from name along CNAMEs and collects the
-// records of qtype owned by the end of the chain.
-func answers(resp *mdns.Msg, name string, qtype uint16) ([]Record, string, time.Duration) {
-	target := name
-	ttl := time.Duration(1<<31) * time.Second
+// records of qtype owned by the end of the chain. loop reports a chain that
+// comes back to a name it has passed (self.test CNAME self.test): a broken
+// zone, not a name without records.
+func answers(resp *mdns.Msg, name string, qtype uint16) (recs []Record, target string, ttl time.Duration, loop bool) {
+	target = name
+	ttl = time.Duration(1<<31) * time.Second
+	seen := map[string]bool{strings.ToLower(name): true}
 	for range maxCNAMEHops + 1 {
 		moved := false
 		for _, rr := range resp.Answer {
@@ -98,6 +104,10 @@ func answers(resp *mdns.Msg, name string, qtype uint16) ([]Record, string, time.
 		if !moved {
 			break
 		}
+		if seen[target] {
+			return nil, target, ttl, true
+		}
+		seen[target] = true
 	}
 	var out []Record
 	for _, rr := range resp.Answer {
@@ -116,7 +126,7 @@ func answers(resp *mdns.Msg, name string, qtype uint16) ([]Record, string, time.
 			ttl = min(ttl, time.Duration(rr.Header().Ttl)*time.Second)
 		}
 	}
-	return out, target, ttl
+	return out, target, ttl, false
 }
 
 // negativeTTL is min(SOA TTL, SOA minimum) from the authority section
