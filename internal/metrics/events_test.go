@@ -45,7 +45,7 @@ func TestClientEventsInHandlerOutput(t *testing.T) {
 	c.StreamOpen(KindTCP, FamilyIPv6)
 	c.StreamOpen(KindUDP, "")
 	c.StreamOpen(KindUDP, FamilyIPv4)
-	c.StreamClosed(KindUDP)
+	c.StreamClosedFamily(KindUDP, FamilyIPv4)
 	c.StreamFailure(KindResolve, Reason(netx.NotFound))
 	c.StreamFailure("sctp", "Connection Refused!")
 	c.Bytes(DirectionDown, FamilyIPv6, 1500)
@@ -69,10 +69,11 @@ func TestClientEventsInHandlerOutput(t *testing.T) {
 		`autovpn_stream_opens_total{family="ipv6",kind="tcp"} 1`,
 		`autovpn_stream_opens_total{family="unknown",kind="udp"} 1`,
 		`autovpn_stream_opens_total{family="ipv4",kind="udp"} 1`,
-		`autovpn_streams_active{kind="tcp"} 1`,
-		`autovpn_streams_active{kind="udp"} 1`,
-		`autovpn_stream_failures_total{kind="resolve",reason="not_found"} 1`,
-		`autovpn_stream_failures_total{kind="other",reason="other"} 1`,
+		`autovpn_streams_active{family="ipv6",kind="tcp"} 1`,
+		`autovpn_streams_active{family="unknown",kind="udp"} 1`,
+		`autovpn_streams_active{family="ipv4",kind="udp"} 0`,
+		`autovpn_stream_failures_total{family="unknown",kind="resolve",reason="not_found"} 1`,
+		`autovpn_stream_failures_total{family="unknown",kind="other",reason="other"} 1`,
 		`autovpn_bytes_total{direction="down",family="ipv6"} 2000`,
 		`autovpn_bytes_total{direction="up",family="ipv4"} 0`,
 		`autovpn_bytes_total{direction="up",family="ipv6"} 7`,
@@ -102,7 +103,7 @@ func TestServerEvents(t *testing.T) {
 	s.DestinationDenied(KindUDP)
 	s.DestinationDenied(KindUDP)
 	s.StreamOpen(KindTCP, FamilyIPv4)
-	s.StreamFailure(KindTCP, ReasonOf(&netx.DialError{Code: netx.Denied}))
+	s.StreamFailureFamily(KindTCP, FamilyIPv6, ReasonOf(&netx.DialError{Code: netx.Denied}))
 	s.Bytes(DirectionUp, FamilyIPv4, 42)
 
 	const want = `
@@ -132,7 +133,8 @@ autovpn_server_destinations_denied_total{kind="udp"} 2
 	out := scrape(t, reg)
 	for _, want := range []string{
 		`autovpn_server_stream_opens_total{family="ipv4",kind="tcp"} 1`,
-		`autovpn_server_stream_failures_total{kind="tcp",reason="denied"} 1`,
+		`autovpn_server_stream_failures_total{family="ipv6",kind="tcp",reason="denied"} 1`,
+		`autovpn_server_streams_active{family="ipv4",kind="tcp"} 1`,
 		`autovpn_server_bytes_total{direction="up",family="ipv4"} 42`,
 	} {
 		if !strings.Contains(out, want+"\n") {

@@ -28,7 +28,7 @@ func fullRegistry(t testing.TB) *prometheus.Registry {
 	s.DestinationDenied(KindUDP)
 	for _, e := range []StreamEvents{c, s} {
 		e.StreamOpen(KindTCP, FamilyIPv4)
-		e.StreamFailure(KindTCP, "refused")
+		e.StreamFailureFamily(KindTCP, FamilyIPv6, "refused")
 		e.Bytes(DirectionUp, FamilyIPv6, 10)
 		e.DNSAnswers("AAAA", 2)
 	}
@@ -38,9 +38,11 @@ func fullRegistry(t testing.TB) *prometheus.Registry {
 // wantFamilyLabel lists the metrics that are about an address family.
 var wantFamilyLabel = []string{
 	"autovpn_tunnel_connects_total", "autovpn_tunnel_rtt_seconds", "autovpn_happy_eyeballs_wins_total",
-	"autovpn_tunnels_up", "autovpn_stream_opens_total", "autovpn_bytes_total",
+	"autovpn_tunnels_up", "autovpn_stream_opens_total", "autovpn_stream_failures_total",
+	"autovpn_streams_active", "autovpn_bytes_total",
 	"autovpn_server_sessions_total", "autovpn_server_sessions_active",
-	"autovpn_server_stream_opens_total", "autovpn_server_bytes_total",
+	"autovpn_server_stream_opens_total", "autovpn_server_stream_failures_total",
+	"autovpn_server_streams_active", "autovpn_server_bytes_total",
 }
 
 func TestMetricNaming(t *testing.T) {

@@ -14,13 +14,13 @@ import (
 // buffer relayed.
 type streams struct {
 	opens    *prometheus.CounterVec // {kind,family}
-	failures *prometheus.CounterVec // {kind,reason}
-	active   *prometheus.GaugeVec   // {kind}
+	failures *prometheus.CounterVec // {kind,family,reason}
+	active   *prometheus.GaugeVec   // {kind,family}
 	bytes    *prometheus.CounterVec // {direction,family}
 	dns      *prometheus.CounterVec // {type}
 
 	openCells   [3][2]prometheus.Counter // [kind][family]
-	activeCells [3]prometheus.Gauge      // [kind]
+	activeCells [3][2]prometheus.Gauge   // [kind][family]
 	byteCells   [2][2]prometheus.Counter // [direction][family]
 	dnsCells    [2]prometheus.Counter    // [qtype]
 }
@@ -33,12 +33,12 @@ func newStreams(f promauto.Factory, prefix, who string) *streams {
 		}, []string{"kind", "family"}),
 		failures: f.NewCounterVec(prometheus.CounterOpts{
 			Name: prefix + "stream_failures_total",
-			Help: who + " stream opens that failed, by kind and reason (denied, refused, timeout, ...).",
-		}, []string{"kind", "reason"}),
+			Help: who + " stream opens that failed, by kind, family (of the destination when known, else of the tunnel) and reason (denied, refused, timeout, ...).",
+		}, []string{"kind", "family", "reason"}),
 		active: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: prefix + "streams_active",
-			Help: who + " streams currently open, by kind.",
-		}, []string{"kind"}),
+			Help: who + " streams currently open, by kind and family (as in stream_opens_total).",
+		}, []string{"kind", "family"}),
 		bytes: f.NewCounterVec(prometheus.CounterOpts{
 			Name: prefix + "bytes_total",
 			Help: who + " payload bytes relayed, by direction (up: towards the destination, down: back) and family.",
@@ -49,9 +49,9 @@ func newStreams(f promauto.Factory, prefix, who string) *streams {
 		}, []string{"type"}),
 	}
 	for k, kind := range kinds {
-		s.activeCells[k] = s.active.WithLabelValues(kind)
 		for i, fam := range families {
 			s.openCells[k][i] = s.opens.WithLabelValues(kind, fam)
+			s.activeCells[k][i] = s.active.WithLabelValues(kind, fam)
 		}
 	}
 	for d, dir := range directions {
@@ -69,24 +69,32 @@ func (s *streams) StreamOpen(kind, family string) {
 	k, f := indexOf(kinds, kind), indexOf(families, family)
 	if k >= 0 && f >= 0 {
 		s.openCells[k][f].Inc()
-	} else {
-		s.opens.WithLabelValues(oneOf(kinds, kind, other), oneOf(families, family, FamilyUnknown)).Inc()
+		s.activeCells[k][f].Inc()
+		return
 	}
-	s.activeGauge(kind).Inc()
+	kind, family = oneOf(kinds, kind, other), oneOf(families, family, FamilyUnknown)
+	s.opens.WithLabelValues(kind, family).Inc()
+	s.active.WithLabelValues(kind, family).Inc()
+}
+
+func (s *streams) StreamFailureFamily(kind, family, reason string) {
+	s.failures.WithLabelValues(oneOf(kinds, kind, other), oneOf(families, family, FamilyUnknown), token(reason)).Inc()
 }
 
 func (s *streams) StreamFailure(kind, reason string) {
-	s.failures.WithLabelValues(oneOf(kinds, kind, other), token(reason)).Inc()
+	s.StreamFailureFamily(kind, FamilyUnknown, reason)
 }
 
-func (s *streams) StreamClosed(kind string) { s.activeGauge(kind).Dec() }
-
-func (s *streams) activeGauge(kind string) prometheus.Gauge {
-	if k := indexOf(kinds, kind); k >= 0 {
-		return s.activeCells[k]
+func (s *streams) StreamClosedFamily(kind, family string) {
+	k, f := indexOf(kinds, kind), indexOf(families, family)
+	if k >= 0 && f >= 0 {
+		s.activeCells[k][f].Dec()
+		return
 	}
-	return s.active.WithLabelValues(other)
+	s.active.WithLabelValues(oneOf(kinds, kind, other), oneOf(families, family, FamilyUnknown)).Dec()
 }
+
+func (s *streams) StreamClosed(kind string) { s.StreamClosedFamily(kind, FamilyUnknown) }
 
 func (s *streams) Bytes(direction, family string, n int64) {
 	if n <= 0 { // a counter panics on a negative add

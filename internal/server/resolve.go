@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/metrics"
 	"github.com/autovpn/autovpn/internal/mux"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/wire"
@@ -25,8 +26,11 @@ func (s *Server) serveResolve(st *mux.Stream, state *sessionState) {
 		return
 	}
 	if s.Events != nil {
-		s.Events.StreamOpen("resolve", "")
-		defer s.Events.StreamClosed("resolve")
+		// A resolve stream has no destination: it counts under the family
+		// of the tunnel it rides on.
+		fam := metrics.AddrFamily(st.RemoteAddr())
+		s.Events.StreamOpen("resolve", fam)
+		defer metrics.Closed(s.Events, "resolve", fam)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.openTimeout())
 	defer cancel()
@@ -54,7 +58,11 @@ func (s *Server) serveResolve(st *mux.Stream, state *sessionState) {
 }
 
 func (s *Server) resolveOne(ctx context.Context, name string) wire.NameAnswer {
-	recs, err := s.Resolver.LookupAddrs(ctx, name)
+	lookup := s.Resolver.LookupAddrs
+	if c, ok := s.Resolver.(completeResolver); ok {
+		lookup = c.LookupAddrsComplete // the answer goes into an IP list
+	}
+	recs, err := lookup(ctx, name)
 	switch {
 	case err == nil:
 		if s.Events != nil {
@@ -74,6 +82,14 @@ func (s *Server) resolveOne(ctx context.Context, name string) wire.NameAnswer {
 		return wire.NameAnswer{Code: netx.NotFound}
 	}
 	return wire.NameAnswer{Code: netx.GeneralFailure}
+}
+
+// completeResolver is a Resolver that can fail a name when either family
+// failed (a timeout) although the other answered. Resolve streams use it:
+// their answers become the client's IP list, which must not lose a family
+// to one lost query; dials keep taking whatever answered.
+type completeResolver interface {
+	LookupAddrsComplete(ctx context.Context, host string) ([]wire.Record, error)
 }
 
 // NotFoundError is implemented by resolver errors that mean "no such name".

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/metrics"
 	"github.com/autovpn/autovpn/internal/mux"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/wire"
@@ -38,8 +39,9 @@ func (s *Server) serveUDP(st *mux.Stream, open wire.Open, state *sessionState) {
 	}
 	defer pc.Close()
 	if s.Events != nil {
-		s.Events.StreamOpen("udp", "")
-		defer s.Events.StreamClosed("udp")
+		fam := metrics.AddrFamily(st.RemoteAddr()) // the tunnel's: each datagram names its own destination
+		s.Events.StreamOpen("udp", fam)
+		defer metrics.Closed(s.Events, "udp", fam)
 	}
 	la := pc.LocalAddr().(*net.UDPAddr).AddrPort()
 	if err := s.reply(st, wire.Reply{Code: netx.OK, Addr: wire.Addr{IP: la.Addr(), Port: la.Port()}}); err != nil {
