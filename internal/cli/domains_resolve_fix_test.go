@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	mdns "github.com/miekg/dns"
+
+	"github.com/autovpn/autovpn/internal/config"
 )
 
 // aOnlyDNS answers A queries for any name and never answers AAAA ones.
@@ -84,5 +87,25 @@ func TestResolveInterruptedWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(list + ".bak"); err == nil {
 		t.Fatal("a .bak was written by an interrupted resolve")
+	}
+}
+
+// The same through the server (DNS_VIA_SERVER=true): the server answers a
+// name whose AAAA timed out as failed, and the client keeps its addresses.
+func TestResolveThroughServerKeepsAFamilyThatTimedOut(t *testing.T) {
+	upstream := aOnlyDNS(t)
+	p := newPair(t, func(s, c *config.Config) { s.PrimaryDNS = upstream })
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "domains.txt"), []byte("v6drop.test\n"), 0o644)
+	old := "192.0.2.20\tv6drop.test\n2001:db8::20\tv6drop.test\n"
+	os.WriteFile(filepath.Join(dir, "ips.txt"), []byte(old), 0o644)
+	conf := fmt.Sprintf("SERVER_IP=127.0.0.1\nSERVER_PORT=%d\nPREFIX=%s\nDOMAINS_FILE=domains.txt\nIP_LIST_FILE=ips.txt\n",
+		p.scfg.ServerPort, p.scfg.Prefix)
+	os.WriteFile(filepath.Join(dir, "config.env"), []byte(conf), 0o600)
+	var o, e bytes.Buffer
+	code := Run(context.Background(), []string{"--config", filepath.Join(dir, "config.env"), "domains", "resolve", "--retries", "0"}, nil, &o, &e)
+	got, _ := os.ReadFile(filepath.Join(dir, "ips.txt"))
+	if !strings.Contains(string(got), "2001:db8::20\tv6drop.test") {
+		t.Fatalf("exit %d; through the server, the AAAA that timed out dropped the name's IPv6 address:\n%s\n%s%s", code, got, o.String(), e.String())
 	}
 }

@@ -165,8 +165,23 @@ func upstreams(cfg *config.Config) []string {
 type dnsAdapter struct{ r *dns.Resolver }
 
 func (d dnsAdapter) LookupAddrs(ctx context.Context, host string) ([]wire.Record, error) {
-	recs, err := d.r.LookupAddrs(ctx, host)
+	return d.convert(d.r.LookupAddrs(ctx, host))
+}
+
+// LookupAddrsComplete answers resolve streams (`domains resolve` through
+// the server): it fails when either family failed, see
+// dns.Resolver.LookupAddrsComplete.
+func (d dnsAdapter) LookupAddrsComplete(ctx context.Context, host string) ([]wire.Record, error) {
+	return d.convert(d.r.LookupAddrsComplete(ctx, host))
+}
+
+func (d dnsAdapter) convert(recs []dns.Record, err error) ([]wire.Record, error) {
 	if err != nil {
+		var de *dns.Error
+		host := ""
+		if errors.As(err, &de) {
+			host = de.Host
+		}
 		if errors.Is(err, dns.ErrNotFound) {
 			return nil, &netx.DialError{Code: netx.NotFound, Addr: host, Msg: err.Error()}
 		}
