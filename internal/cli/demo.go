@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -214,9 +215,15 @@ func proveDemo(ctx context.Context, w io.Writer, rc *runningClient, env *demoEnv
 	}
 	waitUp(ctx, rc, 10*time.Second)
 	for _, v6 := range []bool{false, true} {
+		if v6 && !rc.cfg.EnableIPv6 {
+			continue
+		}
 		for _, kind := range []string{"socks5", "http"} {
 			px := rc.addr(kind, v6)
-			if px == "" {
+			if px == "" { // the demo promises both families: a listener that did not come up fails
+				check(fmt.Sprintf("%s listener on %s", kind, familyName(v6)), func() (string, error) {
+					return "", errors.New(rc.missing(kind, v6))
+				})
 				continue
 			}
 			for _, fam := range []string{"IPv4", "IPv6"} {
@@ -229,10 +236,31 @@ func proveDemo(ctx context.Context, w io.Writer, rc *runningClient, env *demoEnv
 			check(fmt.Sprintf("udp forward %s → server's UDP target", fw), func() (string, error) {
 				return demoUDP(fw)
 			})
+		} else {
+			check("udp forward listener on "+familyName(v6), func() (string, error) {
+				return "", errors.New(rc.missing("udp", v6))
+			})
 		}
 	}
 	fmt.Fprintln(w)
 	return failed
+}
+
+func familyName(v6 bool) string {
+	if v6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// missing says why the client has no working listener of kind on the family.
+func (r *runningClient) missing(kind string, v6 bool) string {
+	for _, l := range r.listeners {
+		if l.Kind == kind && l.Error != "" && strings.HasPrefix(l.Addr, "[") == v6 {
+			return "not listening on " + l.Addr + ": " + l.Error
+		}
+	}
+	return "not listening"
 }
 
 func waitUp(ctx context.Context, rc *runningClient, d time.Duration) {
