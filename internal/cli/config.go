@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/autovpn/autovpn/internal/config"
+	"github.com/autovpn/autovpn/internal/domains"
 	"github.com/autovpn/autovpn/internal/tlsutil"
 	"github.com/spf13/cobra"
 )
@@ -108,6 +110,12 @@ func runConfigInit(app *App, f initFlags) error {
 		files = append(files, outFile{filepath.Join(dir, "cert.pem"), cert, 0o644}, outFile{filepath.Join(dir, "key.pem"), key, 0o600})
 	}
 	files[0].data = config.Template(opts)
+	// The bypass PAC mode's direct list starts seeded (DESIGN §3); an
+	// existing one is the user's and stays, even with --force.
+	direct := filepath.Join(dir, "routes", "direct.txt")
+	if _, err := os.Stat(direct); errors.Is(err, fs.ErrNotExist) {
+		files = append(files, outFile{direct, domains.DirectSeedFile(), 0o644})
+	}
 	if _, err := config.Parse(bytes.NewReader(files[0].data), path, nil, config.RoleAny); err != nil {
 		if errs := config.Errors(err); len(errs) > 0 {
 			return usageErrorf("--server %q: %s", f.server, errs[0].Msg)
@@ -121,10 +129,10 @@ func runConfigInit(app *App, f initFlags) error {
 			}
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	for i := len(files) - 1; i >= 0; i-- { // the config last: it names the others
+		if err := os.MkdirAll(filepath.Dir(files[i].path), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(files[i].path, files[i].data, files[i].mode); err != nil {
 			return err
 		}

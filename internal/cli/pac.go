@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -65,7 +66,17 @@ func renderPAC(app *App, cfg *config.Config, m pac.Mode) (body []byte, n int, er
 		o.Domains, err = optionalList(app, cfg.DomainsFile, "domain list")
 		n = len(o.Domains)
 	case pac.Bypass:
-		o.DirectDomains, err = optionalList(app, cfg.DirectDomainsFile, "direct domain list")
+		if _, serr := os.Stat(cfg.DirectDomainsFile); errors.Is(serr, fs.ErrNotExist) {
+			// DESIGN §3: the direct list starts seeded; without a file of
+			// the user's, bypass sends the seed direct, not everything
+			// through the proxy.
+			fmt.Fprintf(app.Stderr, "note: direct domain list %s does not exist; using the built-in one (.cn and large domestic sites; `autovpn config init` writes it for editing)\n", cfg.DirectDomainsFile)
+			l := domains.NewList()
+			l.Add(domains.DirectSeed...)
+			o.DirectDomains = l.Domains()
+		} else {
+			o.DirectDomains, err = optionalList(app, cfg.DirectDomainsFile, "direct domain list")
+		}
 		n = len(o.DirectDomains)
 	}
 	if err != nil {
@@ -78,11 +89,11 @@ func renderPAC(app *App, cfg *config.Config, m pac.Mode) (body []byte, n int, er
 // optionalList reads a domain list; a missing file is an empty list (with a
 // note on stderr).
 func optionalList(app *App, path, what string) ([]string, error) {
-	l, err := domains.ReadList(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) { // ReadList takes it as empty, silently
 		fmt.Fprintf(app.Stderr, "note: %s %s does not exist; treating it as empty\n", what, path)
 		return nil, nil
 	}
+	l, err := domains.ReadList(path)
 	if err != nil {
 		return nil, err
 	}
