@@ -63,6 +63,9 @@ type Store struct {
 	Dir     string
 	Version string           // recorded in manifests
 	Now     func() time.Time // nil: time.Now
+	// ConfigPath is the config a rollback is for ("" = restore every file
+	// where it was); see Rollback.
+	ConfigPath string
 }
 
 func (s *Store) now() time.Time {
@@ -72,24 +75,59 @@ func (s *Store) now() time.Time {
 	return time.Now().UTC()
 }
 
+// Damaged is a folder in BACKUP_DIR that looks like a backup but whose
+// manifest is missing or unreadable: it cannot be listed, rolled back or
+// pruned, and is reported instead of being skipped without a word.
+type Damaged struct {
+	ID   string
+	Dir  string
+	Time time.Time // from the folder's name (zero when the name is no ID)
+	Err  error
+}
+
+// Warning is a line for the user naming the folder and what is wrong.
+func (d Damaged) Warning() string {
+	return fmt.Sprintf("backup folder %s is damaged and was skipped: %v; it is not used by rollback or pruned (restore its files by hand, or remove the folder)", d.Dir, d.Err)
+}
+
 // List returns the backups, newest first. Folders without a readable
-// manifest are skipped (they are not backups: e.g. SystemDir).
+// manifest are left out; Scan reports them.
 func (s *Store) List() ([]*Manifest, error) {
+	ms, _, err := s.Scan()
+	return ms, err
+}
+
+// Scan returns the backups, newest first, and the folders that look like
+// backups (a manifest, or a name that is a backup ID) but whose manifest
+// cannot be read, newest first. Other folders (SystemDir, hidden folders
+// of backups being written) are not backups.
+func (s *Store) Scan() ([]*Manifest, []Damaged, error) {
 	des, err := os.ReadDir(s.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list backups in %s: %w", s.Dir, err)
+		return nil, nil, fmt.Errorf("list backups in %s: %w", s.Dir, err)
 	}
 	var ms []*Manifest
+	var bad []Damaged
 	for _, de := range des {
-		if !de.IsDir() || strings.HasPrefix(de.Name(), ".") {
+		if !de.IsDir() || strings.HasPrefix(de.Name(), ".") || de.Name() == SystemDir {
 			continue
 		}
-		if m, err := s.read(de.Name()); err == nil {
+		m, err := s.read(de.Name())
+		if err == nil {
 			ms = append(ms, m)
+			continue
 		}
+		t, isID := idTime(de.Name())
+		if errors.Is(err, fs.ErrNotExist) && !isID {
+			continue // no manifest and no backup name: not a backup
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%s is missing", manifestName)
+		}
+		bad = append(bad, Damaged{ID: de.Name(), Dir: filepath.Join(s.Dir, de.Name()), Time: t, Err: err})
 	}
 	sort.Slice(ms, func(i, j int) bool {
 		if !ms[i].Time.Equal(ms[j].Time) {
@@ -97,7 +135,21 @@ func (s *Store) List() ([]*Manifest, error) {
 		}
 		return ms[i].ID > ms[j].ID
 	})
-	return ms, nil
+	sort.Slice(bad, func(i, j int) bool { return bad[i].ID > bad[j].ID })
+	return ms, bad, nil
+}
+
+// idTime parses the time out of a backup ID ("20260102T150405Z" or with a
+// "-N" suffix).
+func idTime(id string) (time.Time, bool) {
+	if len(id) < len(idLayout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(idLayout, id[:len(idLayout)])
+	if err != nil || (len(id) > len(idLayout) && id[len(idLayout)] != '-') {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // Get returns backup id, or the newest one when id is "".
@@ -108,18 +160,44 @@ func (s *Store) Get(id string) (*Manifest, error) {
 		}
 		m, err := s.read(id)
 		if errors.Is(err, fs.ErrNotExist) {
+			if fi, serr := os.Stat(filepath.Join(s.Dir, id)); serr == nil && fi.IsDir() {
+				return nil, fmt.Errorf("backup %s: %s is missing in %s; the backup is damaged, nothing restored", id, manifestName, filepath.Join(s.Dir, id))
+			}
 			return nil, fmt.Errorf("backup %s: not found in %s (see `autovpn backup list`)", id, s.Dir)
 		}
-		return m, err
+		if err != nil {
+			return nil, fmt.Errorf("%w; the backup is damaged, nothing restored", err)
+		}
+		return m, nil
 	}
-	ms, err := s.List()
+	m, _, err := s.newest()
+	return m, err
+}
+
+// newest returns the newest backup and the damaged folders that look newer
+// than it (or all of them when there is no backup).
+func (s *Store) newest() (*Manifest, []Damaged, error) {
+	ms, bad, err := s.Scan()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(ms) == 0 {
-		return nil, fmt.Errorf("no backups in %s; make one with `autovpn backup create`", s.Dir)
+		msg := fmt.Sprintf("no backups in %s; make one with `autovpn backup create`", s.Dir)
+		if len(bad) > 0 {
+			msg = fmt.Sprintf("no usable backups in %s: %d damaged (%s)", s.Dir, len(bad), bad[0].Warning())
+		}
+		return nil, bad, errors.New(msg)
 	}
-	return ms[0], nil
+	// A damaged folder is newer when its name says so; one whose name is
+	// no ID may be newer too.
+	t0 := ms[0].Time.Truncate(time.Second)
+	var newer []Damaged
+	for _, d := range bad {
+		if d.Time.IsZero() || d.Time.After(t0) || (d.Time.Equal(t0) && d.ID > ms[0].ID) {
+			newer = append(newer, d)
+		}
+	}
+	return ms[0], newer, nil
 }
 
 func (s *Store) read(id string) (*Manifest, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/autovpn/autovpn/internal/config"
@@ -19,6 +20,9 @@ type CheckResult struct {
 	Name string
 	OK   bool
 	Note string // what was found, or why the check was skipped
+	// Warn marks a check that passed with a caveat the user should act on
+	// (OK is true).
+	Warn bool
 }
 
 // Skipped reports whether the check did not run.
@@ -73,7 +77,7 @@ func bindCheck(c *config.Config) CheckResult {
 	if c.EnableIPv6 {
 		hosts = append(hosts, c.ListenV6)
 	}
-	var bad []string
+	var bad, inUse []string
 	n := 0
 	for _, h := range hosts {
 		for _, l := range []struct {
@@ -82,13 +86,24 @@ func bindCheck(c *config.Config) CheckResult {
 		}{{"tcp", c.SOCKS5Port}, {"tcp", c.HTTPPort}, {"udp", c.WstunnelPort}} {
 			addr := net.JoinHostPort(strings.Trim(h, "[]"), strconv.Itoa(int(l.port)))
 			n++
-			if err := tryBind(l.net, addr); err != nil {
+			if err := tryBind(l.net, addr); isAddrInUse(err) {
+				inUse = append(inUse, l.net+" "+addr)
+			} else if err != nil {
 				bad = append(bad, err.Error())
 			}
 		}
 	}
 	if len(bad) > 0 {
+		for _, a := range inUse {
+			bad = append(bad, a+": already in use")
+		}
 		return CheckResult{Name: "listeners can bind", Note: strings.Join(bad, "; ")}
+	}
+	if len(inUse) > 0 {
+		// With ADMIN_ADDR empty (or its API not answering) a running
+		// client cannot be asked; its listeners are the likely holders.
+		return CheckResult{Name: "listeners can bind", OK: true, Warn: true, Note: fmt.Sprintf(
+			"warning: %s already in use: a client is probably running; restart it to use the restored config", strings.Join(inUse, ", "))}
 	}
 	return CheckResult{Name: "listeners can bind", OK: true, Note: fmt.Sprintf("%d addresses free", n)}
 }
@@ -106,4 +121,17 @@ func tryBind(network, addr string) error {
 		return err
 	}
 	return l.Close()
+}
+
+// isAddrInUse reports whether a bind failed because the address is taken.
+func isAddrInUse(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return true
+	}
+	// Windows: WSAEADDRINUSE is not syscall.EADDRINUSE.
+	s := err.Error()
+	return strings.Contains(s, "address already in use") || strings.Contains(s, "Only one usage of each socket address")
 }

@@ -74,21 +74,57 @@ func (s *Store) Create(src Sources) (*Manifest, error) {
 			}
 			sum := sha256.Sum256(sn.data)
 			e.SHA256, e.Size = hex.EncodeToString(sum[:]), int64(len(sn.data))
-			if err := os.WriteFile(filepath.Join(tmp, e.Name), sn.data, 0o600); err != nil {
-				return nil, fmt.Errorf("write backup: %w", err)
+			if err := writeSynced(filepath.Join(tmp, e.Name), sn.data); err != nil {
+				return nil, fmt.Errorf("write backup in %s: %w", s.Dir, err)
 			}
 		}
 		m.Files = append(m.Files, e)
 	}
 	mj, _ := json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(filepath.Join(tmp, manifestName), append(mj, '\n'), 0o600); err != nil {
-		return nil, fmt.Errorf("write backup: %w", err)
+	if err := writeSynced(filepath.Join(tmp, manifestName), append(mj, '\n')); err != nil {
+		return nil, fmt.Errorf("write backup in %s: %w", s.Dir, err)
 	}
+	// Everything is on disk before the backup appears under its name: a
+	// crash leaves a hidden .new- folder, never a backup with an empty
+	// manifest or copies.
+	_ = syncDir(tmp)
 	m.Dir = filepath.Join(s.Dir, m.ID)
 	if err := os.Rename(tmp, m.Dir); err != nil {
-		return nil, fmt.Errorf("write backup: %w", err)
+		return nil, fmt.Errorf("write backup %s: %w", m.Dir, err)
 	}
+	_ = syncDir(s.Dir)
 	return m, nil
+}
+
+// writeSynced writes a new file readable only by its owner and syncs it
+// to disk.
+func writeSynced(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir makes a rename in dir durable where the OS allows it; callers
+// ignore its error because some platforms and file systems cannot fsync a
+// folder (as sysedit does).
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	d.Close()
+	return err
 }
 
 func (s *Store) newID(t time.Time) string {

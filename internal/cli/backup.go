@@ -48,6 +48,11 @@ func newBackupCmd(app *App) *cobra.Command {
 			for _, id := range gone {
 				fmt.Fprintf(app.Stdout, "pruned backup %s\n", id)
 			}
+			if _, bad, serr := st.Scan(); serr == nil {
+				for _, d := range bad {
+					fmt.Fprintf(app.Stderr, "warning: %s\n", d.Warning())
+				}
+			}
 			return err
 		},
 	}
@@ -61,9 +66,12 @@ func newBackupCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ms, err := backupStore(cfg).List()
+			ms, bad, err := backupStore(cfg).Scan()
 			if err != nil {
 				return err
+			}
+			for _, d := range bad {
+				fmt.Fprintf(app.Stderr, "warning: %s\n", d.Warning())
 			}
 			if len(ms) == 0 {
 				fmt.Fprintf(app.Stdout, "no backups in %s; make one with `autovpn backup create`\n", cfg.BackupDir)
@@ -105,7 +113,7 @@ func newRollbackCmd(app *App) *cobra.Command {
 			if len(args) == 1 {
 				id = args[0]
 			}
-			st := &backup.Store{Dir: dir, Version: version}
+			st := &backup.Store{Dir: dir, Version: version, ConfigPath: app.ConfigPath()}
 			res, err := st.Rollback(id, dryRun, nil)
 			if err != nil {
 				return err
@@ -118,6 +126,12 @@ func newRollbackCmd(app *App) *cobra.Command {
 }
 
 func reportRollback(app *App, res *backup.RollbackResult, dryRun bool) error {
+	for _, w := range res.Warnings {
+		fmt.Fprintf(app.Stderr, "warning: %s\n", w)
+	}
+	if res.Moved != "" {
+		fmt.Fprintf(app.Stdout, "backup %s was made before the setup moved (%s): restoring its files into the current folder\n", res.Manifest.ID, res.Moved)
+	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(app.Stdout, "skipped %s\n", s)
 	}
@@ -134,8 +148,11 @@ func reportRollback(app *App, res *backup.RollbackResult, dryRun bool) error {
 	failed := 0
 	for _, r := range backup.Validate(app.Ctx, app.ConfigPath()) {
 		st := "ok  "
-		if !r.OK {
+		switch {
+		case !r.OK:
 			st, failed = "FAIL", failed+1
+		case r.Warn:
+			st = "warn"
 		}
 		fmt.Fprintf(app.Stdout, "check %s %s: %s\n", st, r.Name, r.Note)
 	}
