@@ -5,10 +5,11 @@ import (
 
 	"github.com/autovpn/autovpn/internal/config"
 	"github.com/autovpn/autovpn/internal/sysedit"
+	"github.com/autovpn/autovpn/internal/wgconf"
 )
 
 // secretMask replaces a secret value in a diff, as `config show` does.
-const secretMask = "******** (secret, not shown)"
+const secretMask = wgconf.SecretMask
 
 // maskedDiff is a unified diff of changes like sysedit's Tx.Diff, with the
 // values of secrets masked in the files of kinds that hold them (kinds maps
@@ -26,26 +27,13 @@ func maskedDiff(changes []sysedit.Change, kinds map[string]string) string {
 		case KindConfig:
 			mask = maskConfigLine
 		case KindWG:
-			mask = maskWGLine
+			mask = wgconf.MaskSecret
 		}
 		if mask == nil {
 			b.WriteString(d)
 			continue
 		}
-		for i, line := range strings.SplitAfter(d, "\n") {
-			// The first two lines are the --- and +++ headers; then
-			// hunk headers, "\ No newline" notes and prefixed lines.
-			if i < 2 || line == "" || line[0] == '@' || line[0] == '\\' {
-				b.WriteString(line)
-				continue
-			}
-			body, nl := strings.CutSuffix(line[1:], "\n")
-			b.WriteByte(line[0])
-			b.WriteString(mask(body))
-			if nl {
-				b.WriteByte('\n')
-			}
-		}
+		b.WriteString(sysedit.MaskDiff(d, mask))
 	}
 	return b.String()
 }
@@ -64,17 +52,4 @@ func maskConfigLine(line string) string {
 		return line
 	}
 	return line[:len(line)-len(val)] + secretMask
-}
-
-// maskWGLine masks the value of a WireGuard PrivateKey or PresharedKey line.
-func maskWGLine(line string) string {
-	key, val, ok := strings.Cut(line, "=")
-	if !ok || strings.TrimSpace(val) == "" {
-		return line
-	}
-	switch strings.ToLower(strings.TrimLeft(strings.TrimSpace(key), "#; \t")) {
-	case "privatekey", "presharedkey":
-		return line[:len(line)-len(val)] + " " + secretMask
-	}
-	return line
 }

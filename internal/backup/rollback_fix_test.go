@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/autovpn/autovpn/internal/wgconf"
 )
 
 // TestRollbackMovedSetup: a setup folder moved with its backups (relative
@@ -166,8 +168,8 @@ func TestMaskLines(t *testing.T) {
 		"PublicKey = k":    "PublicKey = k",
 		"Address = 10.0.0": "Address = 10.0.0",
 	} {
-		if got := maskWGLine(in); got != want {
-			t.Errorf("maskWGLine(%q) = %q, want %q", in, got, want)
+		if got := wgconf.MaskSecret(in); got != want {
+			t.Errorf("MaskSecret(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func hostsEdit(app *App, dryRun bool, args []string, run func(*config.Config, *h
 		return err
 	}
 	tx.Write(cfg.HostsFile, next)
-	wrote, err := finishTx(app, tx, dryRun, "hosts "+cfg.HostsFile)
+	wrote, err := finishTx(app, tx, dryRun, "hosts "+cfg.HostsFile, nil)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func newPACCmd(app *App) *cobra.Command {
 				return err
 			}
 			tx.Write(out, body)
-			wrote, err := finishTx(app, tx, dryRun, "pac "+out)
+			wrote, err := finishTx(app, tx, dryRun, "pac "+out, nil)
 			if wrote {
 				fmt.Fprintf(app.Stdout, "pac %s: mode %s, %d domains\n", out, m, n)
 			}

@@ -18,15 +18,18 @@ func newSysTx(cfg *config.Config) *sysedit.Tx {
 
 func sysBackupDir(cfg *config.Config) string { return filepath.Join(cfg.BackupDir, backup.SystemDir) }
 
-// finishTx prints the diff (dry run) or commits. It reports whether files
-// were written.
-func finishTx(app *App, tx *sysedit.Tx, dryRun bool, what string) (bool, error) {
+// finishTx prints the diff (dry run; mask, if not nil, hides the secrets of
+// its lines) or commits. It reports whether files were written.
+func finishTx(app *App, tx *sysedit.Tx, dryRun bool, what string, mask func(line string) string) (bool, error) {
 	diff := tx.Diff()
 	if diff == "" {
 		fmt.Fprintf(app.Stdout, "%s: no change\n", what)
 		return false, nil
 	}
 	if dryRun {
+		if mask != nil { // a secret of the file must not show in the diff
+			diff = sysedit.MaskDiff(diff, mask)
+		}
 		fmt.Fprint(app.Stdout, diff)
 		fmt.Fprintf(app.Stdout, "%s: dry run, nothing written\n", what)
 		return false, nil

@@ -108,7 +108,7 @@ func wgSync(app *App, conf string, dryRun bool) error {
 		fmt.Fprintf(app.Stderr, "note: %s\n", n)
 	}
 	tx.Write(conf, c.Bytes())
-	wrote, err := finishTx(app, tx, dryRun, "wg "+conf)
+	wrote, err := finishTx(app, tx, dryRun, "wg "+conf, wgconf.MaskSecret)
 	if wrote {
 		iface := cfg.WGInterface
 		if iface == "" {

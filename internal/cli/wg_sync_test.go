@@ -131,3 +131,22 @@ func TestWGBackupSyncRollback(t *testing.T) {
 		t.Errorf("after rollback:\n%q\nwant\n%q", got, conf)
 	}
 }
+
+// `wg sync --dry-run` prints the change without the private key (DESIGN §7:
+// secrets never show), though the key's line is diff context.
+func TestWGSyncDryRunHidesPrivateKey(t *testing.T) {
+	const priv = "c2VjcmV0IHByaXZhdGUga2V5IG9mIHRoZSBwZWVyISE="
+	conf, _ := wgTestDir(t, "[Interface]\nPrivateKey = "+priv+"\nAddress = 10.8.0.2/24\n\n[Peer]\nPublicKey = "+wgTestKey+
+		"\nPresharedKey = "+priv+"\nEndpoint = 127.0.0.1:1081\nAllowedIPs = 10.8.0.0/24\n", "SERVER_IP=203.0.113.7")
+	var o, e strings.Builder
+	code := Run(context.Background(), []string{"--config", conf, "wg", "sync", "--dry-run"}, strings.NewReader(""), &o, &e)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	if strings.Contains(o.String()+e.String(), priv) || !strings.Contains(o.String(), "PrivateKey = ******** (secret, not shown)") {
+		t.Fatalf("dry run shows a key or no masked line:\n%s", o.String())
+	}
+	if !strings.Contains(o.String(), "+AllowedIPs") {
+		t.Fatalf("dry run does not show the change:\n%s", o.String())
+	}
+}

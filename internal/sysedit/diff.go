@@ -169,3 +169,24 @@ func MatchLineEndings(old, new []byte) []byte {
 	n := bytes.ReplaceAll(new, []byte("\r\n"), []byte("\n"))
 	return bytes.ReplaceAll(n, []byte("\n"), []byte("\r\n"))
 }
+
+// MaskDiff rewrites the body of every added, removed and context line of the
+// unified diff d with mask (which masks a secret's value, or returns the
+// line as it is); the file headers, hunk headers and "\ No newline" notes
+// stay. Dry runs print their diffs through it, so that no secret shows.
+func MaskDiff(d string, mask func(line string) string) string {
+	var b strings.Builder
+	for i, line := range strings.SplitAfter(d, "\n") {
+		if i < 2 || line == "" || line[0] == '@' || line[0] == '\\' {
+			b.WriteString(line)
+			continue
+		}
+		body, nl := strings.CutSuffix(line[1:], "\n")
+		b.WriteByte(line[0])
+		b.WriteString(mask(body))
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
