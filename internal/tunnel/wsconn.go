@@ -202,7 +202,8 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	defer c.busy()()
+	c.writing.Store(time.Now().UnixNano()) // see WritingSince
+	defer c.writing.Store(0)
 	if c.plain && !c.client {
 		hn := putHeader(c.hdr[:], ws.OpBinary, total, nil)
 		bufs := append(append(c.bufs[:0], c.hdr[:hn]), v...)
@@ -276,7 +277,8 @@ func (c *wsConn) writeTLS(v [][]byte, total int) error {
 func (c *wsConn) writeFrame(op ws.OpCode, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	defer c.busy()()
+	c.writing.Store(time.Now().UnixNano()) // see WritingSince
+	defer c.writing.Store(0)
 	if c.plain && !c.client {
 		var hdr [ws.MaxHeaderSize]byte
 		hn := putHeader(hdr[:], op, len(p), nil)
@@ -374,13 +376,6 @@ func (c *wsConn) Close() error {
 	c.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "")) //nolint:errcheck
 	return c.conn.Close()
-}
-
-// busy marks a transport write as under way until the returned func runs.
-// Called with wmu held.
-func (c *wsConn) busy() (done func()) {
-	c.writing.Store(time.Now().UnixNano())
-	return func() { c.writing.Store(0) }
 }
 
 // WritingSince is when the transport write now under way began: a write
