@@ -16,6 +16,7 @@ import (
 
 	"github.com/autovpn/autovpn/internal/config"
 	"github.com/autovpn/autovpn/internal/hostsfile"
+	"github.com/autovpn/autovpn/internal/sysedit"
 	"github.com/autovpn/autovpn/internal/wgconf"
 )
 
@@ -87,12 +88,12 @@ func (s *Store) Create(src Sources) (*Manifest, error) {
 	// Everything is on disk before the backup appears under its name: a
 	// crash leaves a hidden .new- folder, never a backup with an empty
 	// manifest or copies.
-	_ = syncDir(tmp)
+	_ = sysedit.SyncDir(tmp)
 	m.Dir = filepath.Join(s.Dir, m.ID)
 	if err := os.Rename(tmp, m.Dir); err != nil {
 		return nil, fmt.Errorf("write backup %s: %w", m.Dir, err)
 	}
-	_ = syncDir(s.Dir)
+	_ = sysedit.SyncDir(s.Dir)
 	return m, nil
 }
 
@@ -112,19 +113,6 @@ func writeSynced(name string, data []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-// syncDir makes a rename in dir durable where the OS allows it; callers
-// ignore its error because some platforms and file systems cannot fsync a
-// folder (as sysedit does).
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	d.Close()
-	return err
 }
 
 func (s *Store) newID(t time.Time) string {

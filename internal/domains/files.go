@@ -111,17 +111,8 @@ func writeTemp(path string, data []byte, perm fs.FileMode, check func() error) (
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
 	}
-	syncDir(filepath.Dir(path))
+	_ = sysedit.SyncDir(filepath.Dir(path)) // not every file system can
 	return nil
-}
-
-// syncDir makes a rename durable where the OS allows it (not all can sync a
-// folder, so failures are ignored).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // ParseListFile parses data, the content of the domain list at path, as

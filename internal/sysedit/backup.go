@@ -47,7 +47,7 @@ func (t *Tx) backup(e *entry, stamp time.Time) (string, error) {
 	// The backup's name must be on disk before the edit is: a power cut
 	// could otherwise keep the edit and lose the copy of what it replaced.
 	if s, ok := t.fs.(interface{ SyncDir(string) error }); ok {
-		_ = s.SyncDir(dir) // see syncDir
+		_ = s.SyncDir(dir) // see SyncDir
 	}
 	return name, nil
 }

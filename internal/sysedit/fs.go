@@ -58,7 +58,7 @@ func (OS) Lock(path string) (release func(), err error) { return Lock(path) }
 func (OS) CopyXattrs(from, to string) error { return copyXattrs(from, to) }
 
 // SyncDir makes the renames in dir durable where the OS allows it.
-func (OS) SyncDir(dir string) error { return syncDir(dir) }
+func (OS) SyncDir(dir string) error { return SyncDir(dir) }
 
 // WriteInPlace overwrites the content of the existing file name, keeping
 // the file itself (its inode, mode and owner): for a file that cannot be
@@ -113,9 +113,10 @@ func (OS) WriteTemp(dir, pattern string, data []byte, perm fs.FileMode) (string,
 	return name, nil
 }
 
-// syncDir makes a rename durable where the OS allows it. Callers ignore
-// its error because some platforms and file systems cannot fsync a folder.
-func syncDir(dir string) error {
+// SyncDir makes a rename in dir durable where the OS allows it. Callers
+// ignore its error because some platforms and file systems cannot fsync a
+// folder. (The domain lists and backups use it too.)
+func SyncDir(dir string) error {
 	d, err := os.Open(filepath.Clean(dir))
 	if err != nil {
 		return err

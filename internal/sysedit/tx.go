@@ -354,7 +354,7 @@ func (t *Tx) replace(e *entry, data []byte, wantExists bool, before []byte) (inP
 		return t.writeInPlace(e, data, wantExists, before, err)
 	}
 	if s, ok := t.fs.(interface{ SyncDir(string) error }); ok {
-		_ = s.SyncDir(dir) // see syncDir
+		_ = s.SyncDir(dir) // see SyncDir
 	}
 	return false, nil
 }
