@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autovpn/autovpn/internal/nettest"
 	"github.com/autovpn/autovpn/internal/netx"
 	"github.com/autovpn/autovpn/internal/server"
 	"github.com/autovpn/autovpn/internal/wire"
@@ -24,24 +26,10 @@ type noResolver struct{}
 
 func (noResolver) LookupAddrs(context.Context, string) ([]wire.Record, error) { return nil, nil }
 
-// echoAndServer starts an echo destination and a server (with opts applied)
-// and a client connected to it.
+// echoAndServer starts an echo destination, srv and a client of it.
 func echoAndServer(t *testing.T, srv *server.Server) (c *Client, target string) {
 	t.Helper()
-	echo, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { echo.Close() })
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(c, c); c.Close() }()
-		}
-	}()
+	target = nettest.TCPEcho(t, "127.0.0.1")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +45,7 @@ func echoAndServer(t *testing.T, srv *server.Server) (c *Client, target string) 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go c.Run(ctx)
-	return c, echo.Addr().String()
+	return c, target
 }
 
 func echoOnce(t *testing.T, cn net.Conn, what string) {
@@ -119,37 +107,8 @@ func TestDrainRefusesNewStreamsAndLetsOldOnesFinish(t *testing.T) {
 // A stream the server refuses (its per-tunnel stream limit) fails that one
 // dial with a reason; the tunnel and the connections already on it go on.
 func TestRefusedStreamKeepsTunnel(t *testing.T) {
-	echo, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() { _, _ = io.Copy(c, c); c.Close() }()
-		}
-	}()
-	srv := &server.Server{Prefix: "sekret", Policy: allowAll{}, Resolver: noResolver{}, MaxStreams: 2}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: srv}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-	c, err := New(Options{Servers: []string{"127.0.0.1"}, Port: uint16(ln.Addr().(*net.TCPAddr).Port),
-		Prefix: "sekret", Policy: netx.IPv4Only, OpenTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
-	target := echo.Addr().String()
+	c, target := echoAndServer(t, &server.Server{Prefix: "sekret", Policy: allowAll{}, Resolver: noResolver{}, MaxStreams: 2})
+	ctx := context.Background()
 	var conns []net.Conn
 	for i := 0; i < 2; i++ {
 		cn, err := c.DialContext(ctx, "tcp", target)
@@ -163,19 +122,12 @@ func TestRefusedStreamKeepsTunnel(t *testing.T) {
 	tun := c.cur
 	c.mu.Unlock()
 
-	_, err = c.DialContext(ctx, "tcp", target)
+	_, err := c.DialContext(ctx, "tcp", target)
 	if netx.CodeOf(err) != netx.GeneralFailure || !strings.Contains(err.Error(), "stream limit") {
 		t.Fatalf("third dial over the server's limit of 2: %v (code %v), want a general failure naming the stream limit", err, netx.CodeOf(err))
 	}
 	for i, cn := range conns {
-		cn.SetDeadline(time.Now().Add(5 * time.Second))
-		b := []byte("ping")
-		if _, err := cn.Write(b); err != nil {
-			t.Fatalf("connection %d after the refused dial: write: %v", i, err)
-		}
-		if _, err := io.ReadFull(cn, b); err != nil || string(b) != "ping" {
-			t.Fatalf("connection %d after the refused dial: read %q, %v", i, b, err)
-		}
+		echoOnce(t, cn, fmt.Sprintf("connection %d after the refused dial", i))
 	}
 	c.mu.Lock()
 	same := c.cur == tun && !tun.IsClosed()
