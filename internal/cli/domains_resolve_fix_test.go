@@ -4,38 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	mdns "github.com/miekg/dns"
-
 	"github.com/autovpn/autovpn/internal/config"
+	"github.com/autovpn/autovpn/internal/testbed"
 )
 
 // aOnlyDNS answers A queries for any name and never answers AAAA ones.
-func aOnlyDNS(t *testing.T) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, q *mdns.Msg) {
-		if q.Question[0].Qtype != mdns.TypeA {
-			return
-		}
-		m := new(mdns.Msg)
-		m.SetReply(q)
-		rr, _ := mdns.NewRR(q.Question[0].Name + " 60 IN A 192.0.2.20")
-		m.Answer = append(m.Answer, rr)
-		_ = w.WriteMsg(m)
-	})}
-	go func() { _ = srv.ActivateAndServe() }()
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	return pc.LocalAddr().String()
-}
+func aOnlyDNS(t *testing.T) string { return testbed.ScriptedDNS(t, testbed.SilentAAAA("192.0.2.20")) }
 
 func resolveSetup(t *testing.T, upstream, oldList string) (conf, list string) {
 	t.Helper()

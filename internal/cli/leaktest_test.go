@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/autovpn/autovpn/internal/config"
+	"github.com/autovpn/autovpn/internal/testbed"
 	mdns "github.com/miekg/dns"
 )
 
@@ -20,11 +21,7 @@ import (
 // 127.0.0.1; every other name is NXDOMAIN.
 func startTestDNS(t *testing.T) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, q *mdns.Msg) {
+	return testbed.ScriptedDNS(t, func(w mdns.ResponseWriter, q *mdns.Msg) {
 		m := new(mdns.Msg)
 		m.SetReply(q)
 		qq := q.Question[0]
@@ -37,13 +34,7 @@ func startTestDNS(t *testing.T) string {
 			m.Answer = append(m.Answer, &mdns.AAAA{Hdr: mdns.RR_Header{Name: qq.Name, Rrtype: mdns.TypeAAAA, Class: mdns.ClassINET, Ttl: 60}, AAAA: net.ParseIP("2001:db8::10")})
 		}
 		w.WriteMsg(m)
-	})}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().String()
+	})
 }
 
 // startIPEcho serves the caller's address over HTTP on host.
