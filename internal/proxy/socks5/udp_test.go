@@ -75,13 +75,30 @@ func udpEcho(t *testing.T, addr string) string {
 	return c.LocalAddr().String()
 }
 
+// listenTestPC is a Server's ListenPacket: a testPC on a fresh UDP socket.
+func listenTestPC(context.Context) (netx.PacketConn, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{})
+	if err != nil {
+		return nil, err
+	}
+	return &testPC{conn: c, closed: make(chan struct{})}, nil
+}
+
 // associate opens a UDP association on the proxy at addr and returns the
 // control connection and the relay address.
 func associate(t *testing.T, addr string) (*net.TCPConn, *net.UDPAddr) {
 	t.Helper()
+	return associateDeclaring(t, addr, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+}
+
+// associateDeclaring is associate with from (an IPv4 address) as the
+// request's DST.ADDR:DST.PORT, the address the client says it sends from.
+func associateDeclaring(t *testing.T, addr string, from netip.AddrPort) (*net.TCPConn, *net.UDPAddr) {
+	t.Helper()
 	c := dialProxy(t, addr)
 	greet(t, c)
-	mustWrite(t, c, []byte{5, 3, 0, 1, 0, 0, 0, 0, 0, 0})
+	ip := from.Addr().Unmap().As4()
+	mustWrite(t, c, binary.BigEndian.AppendUint16(append([]byte{5, 3, 0, 1}, ip[:]...), from.Port()))
 	rep, bnd := readReply(t, c)
 	if rep != 0 {
 		t.Fatalf("UDP ASSOCIATE reply %#02x", rep)
@@ -241,14 +258,7 @@ func TestUDPForeignFirst(t *testing.T) {
 	}
 	defer foreign.Close()
 	echo := udpEcho(t, "127.0.0.1:0")
-	listen := func(context.Context) (netx.PacketConn, error) {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{})
-		if err != nil {
-			return nil, err
-		}
-		return &testPC{conn: c, closed: make(chan struct{})}, nil
-	}
-	addrs := serve(t, &Server{Dial: (&recDial{}).dial, ListenPacket: listen})
+	addrs := serve(t, &Server{Dial: (&recDial{}).dial, ListenPacket: listenTestPC})
 	_, relay := associate(t, addrs[0])
 	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: relay.IP})
 	if err != nil {
@@ -267,32 +277,13 @@ func TestUDPForeignFirst(t *testing.T) {
 // first, is dropped and gets nothing back.
 func TestUDPAssociateDeclaredAddress(t *testing.T) {
 	echo := udpEcho(t, "127.0.0.1:0")
-	listen := func(context.Context) (netx.PacketConn, error) {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{})
-		if err != nil {
-			return nil, err
-		}
-		return &testPC{conn: c, closed: make(chan struct{})}, nil
-	}
-	addrs := serve(t, &Server{Dial: (&recDial{}).dial, ListenPacket: listen})
+	addrs := serve(t, &Server{Dial: (&recDial{}).dial, ListenPacket: listenTestPC})
 	uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer uc.Close()
-	c := dialProxy(t, addrs[0])
-	greet(t, c)
-	req := []byte{5, 3, 0, 1, 127, 0, 0, 1, 0, 0}
-	binary.BigEndian.PutUint16(req[8:], uint16(uc.LocalAddr().(*net.UDPAddr).Port))
-	mustWrite(t, c, req)
-	rep, bnd := readReply(t, c)
-	if rep != 0 {
-		t.Fatalf("UDP ASSOCIATE reply %#02x", rep)
-	}
-	relay, err := net.ResolveUDPAddr("udp", bnd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, relay := associateDeclaring(t, addrs[0], uc.LocalAddr().(*net.UDPAddr).AddrPort())
 	intruder, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
