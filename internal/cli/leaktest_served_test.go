@@ -112,16 +112,7 @@ func TestLeakCoverageServed(t *testing.T) {
 			leakServed{"a.test": {a("2001:db8::10")}},
 			map[string]want{"hosts/-": {leakSkip, "not in use"}, "WireGuard/-": {leakSkip, "not in use"}}},
 	} {
-		dir := t.TempDir()
-		cfg := config.Default()
-		cfg.IPListFile, cfg.HostsFile = filepath.Join(dir, "ips.txt"), filepath.Join(dir, "hosts")
-		if tc.ips != "" {
-			writeFile(t, cfg.IPListFile, tc.ips)
-		}
-		writeFile(t, cfg.HostsFile, tc.hosts)
-		if tc.wg != "" {
-			cfg.WGConfPath = writeFile(t, filepath.Join(dir, "wg.conf"), tc.wg)
-		}
+		cfg := coverageConfig(t, tc.ips, tc.hosts, tc.wg)
 		rows := leakCoverageRows(cfg, tc.served)
 		for k, w := range tc.want {
 			check, fam, _ := strings.Cut(k, "/")

@@ -146,16 +146,7 @@ func TestLeakCoverage(t *testing.T) {
 		{"no IP list", "", "", "", map[string]string{"hosts/-": leakSkip, "WireGuard/-": leakSkip}},
 		{"broken hosts markers", ips, "# END AUTOVPN\n", "", map[string]string{"hosts/-": leakFail}},
 	} {
-		dir := t.TempDir()
-		cfg := config.Default()
-		cfg.IPListFile, cfg.HostsFile = filepath.Join(dir, "ips.txt"), filepath.Join(dir, "hosts")
-		if tc.ips != "" {
-			writeFile(t, cfg.IPListFile, tc.ips)
-		}
-		writeFile(t, cfg.HostsFile, tc.hosts)
-		if tc.wg != "" {
-			cfg.WGConfPath = writeFile(t, filepath.Join(dir, "wg.conf"), tc.wg)
-		}
+		cfg := coverageConfig(t, tc.ips, tc.hosts, tc.wg)
 		rows := leakCoverageRows(cfg, nil)
 		for k, want := range tc.want {
 			check, fam, _ := strings.Cut(k, "/")
@@ -177,4 +168,22 @@ func TestListRoutes(t *testing.T) {
 			t.Errorf("listRoutes(%q) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// coverageConfig is a config whose IP list (unless ips is empty), hosts file
+// and WireGuard config (unless wg is empty) hold the given text, in a
+// folder of the test's.
+func coverageConfig(t *testing.T, ips, hosts, wg string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.IPListFile, cfg.HostsFile = filepath.Join(dir, "ips.txt"), filepath.Join(dir, "hosts")
+	if ips != "" {
+		writeFile(t, cfg.IPListFile, ips)
+	}
+	writeFile(t, cfg.HostsFile, hosts)
+	if wg != "" {
+		cfg.WGConfPath = writeFile(t, filepath.Join(dir, "wg.conf"), wg)
+	}
+	return cfg
 }
