@@ -46,8 +46,9 @@ type Events interface {
 	TunnelRTT(family string, rtt time.Duration)
 	HappyEyeballsWinner(family string)
 	StreamOpen(kind, family string)
-	StreamFailure(kind, reason string)
-	StreamClosed(kind string)
+	StreamFailure(kind, family, reason string)
+	StreamClosed(kind, family string)
+	DNSAnswers(qtype string, n int)
 	TunnelsUp(family string, n int)
 	Bytes(direction, family string, n int64)
 }
@@ -314,11 +315,12 @@ func (b *backoff) reset() { b.cur = b.min }
 
 type nopEvents struct{}
 
-func (nopEvents) TunnelConnect(string, string)    {}
-func (nopEvents) TunnelRTT(string, time.Duration) {}
-func (nopEvents) HappyEyeballsWinner(string)      {}
-func (nopEvents) StreamOpen(string, string)       {}
-func (nopEvents) StreamFailure(string, string)    {}
-func (nopEvents) StreamClosed(string)             {}
-func (nopEvents) TunnelsUp(string, int)           {}
-func (nopEvents) Bytes(string, string, int64)     {}
+func (nopEvents) TunnelConnect(string, string)         {}
+func (nopEvents) TunnelRTT(string, time.Duration)      {}
+func (nopEvents) HappyEyeballsWinner(string)           {}
+func (nopEvents) StreamOpen(string, string)            {}
+func (nopEvents) StreamFailure(string, string, string) {}
+func (nopEvents) StreamClosed(string, string)          {}
+func (nopEvents) DNSAnswers(string, int)               {}
+func (nopEvents) TunnelsUp(string, int)                {}
+func (nopEvents) Bytes(string, string, int64)          {}

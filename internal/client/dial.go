@@ -97,12 +97,12 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 	}
 	st, rep, err := c.open(ctx, wire.KindTCP, dst, nil)
 	if err != nil {
-		metrics.Failure(c.ev, "tcp", metrics.FamilyOr(dst.IP, metrics.TunnelFamily(c.current())), metrics.ReasonOf(err))
+		c.ev.StreamFailure("tcp", metrics.FamilyOr(dst.IP, metrics.TunnelFamily(c.current())), metrics.ReasonOf(err))
 		return nil, err
 	}
 	if err := rep.Err(addr); err != nil {
 		st.Close()
-		metrics.Failure(c.ev, "tcp", metrics.FamilyOr(dst.IP, metrics.AddrFamily(st.RemoteAddr())), metrics.Reason(rep.Code))
+		c.ev.StreamFailure("tcp", metrics.FamilyOr(dst.IP, metrics.AddrFamily(st.RemoteAddr())), metrics.Reason(rep.Code))
 		return nil, err
 	}
 	fam := ""
@@ -154,7 +154,7 @@ func (s *streamConn) RemoteAddr() net.Addr {
 
 func (s *streamConn) Close() error {
 	s.once.Do(func() {
-		metrics.Closed(s.c.ev, s.kind, s.fam)
+		s.c.ev.StreamClosed(s.kind, s.fam)
 		s.c.ev.Bytes("up", s.fam, s.up.Load())
 		s.c.ev.Bytes("down", s.fam, s.down.Load()+s.Stream.SinkBytes())
 	})
@@ -166,12 +166,12 @@ func (s *streamConn) Close() error {
 func (c *Client) ListenPacket(ctx context.Context) (netx.PacketConn, error) {
 	st, rep, err := c.open(ctx, wire.KindUDP, wire.Addr{}, nil)
 	if err != nil {
-		metrics.Failure(c.ev, "udp", metrics.TunnelFamily(c.current()), metrics.ReasonOf(err))
+		c.ev.StreamFailure("udp", metrics.TunnelFamily(c.current()), metrics.ReasonOf(err))
 		return nil, err
 	}
 	if err := rep.Err("udp"); err != nil {
 		st.Close()
-		metrics.Failure(c.ev, "udp", metrics.AddrFamily(st.RemoteAddr()), metrics.Reason(rep.Code))
+		c.ev.StreamFailure("udp", metrics.AddrFamily(st.RemoteAddr()), metrics.Reason(rep.Code))
 		return nil, err
 	}
 	c.ev.StreamOpen("udp", metrics.AddrFamily(st.RemoteAddr())) // the tunnel's: each datagram names its own destination
@@ -216,7 +216,7 @@ func (p *packetConn) ReadFrom(b []byte) (int, string, error) {
 }
 
 func (p *packetConn) Close() error {
-	p.once.Do(func() { metrics.Closed(p.c.ev, "udp", metrics.AddrFamily(p.st.RemoteAddr())) })
+	p.once.Do(func() { p.c.ev.StreamClosed("udp", metrics.AddrFamily(p.st.RemoteAddr())) })
 	return p.st.Close()
 }
 
@@ -229,17 +229,17 @@ func (c *Client) Resolve(ctx context.Context, names []string) ([]wire.NameAnswer
 	}
 	st, rep, err := c.open(ctx, wire.KindResolve, wire.Addr{}, req)
 	if err != nil {
-		metrics.Failure(c.ev, "resolve", metrics.TunnelFamily(c.current()), metrics.ReasonOf(err))
+		c.ev.StreamFailure("resolve", metrics.TunnelFamily(c.current()), metrics.ReasonOf(err))
 		return nil, err
 	}
 	defer st.Close()
 	if err := rep.Err("resolve"); err != nil {
-		metrics.Failure(c.ev, "resolve", metrics.AddrFamily(st.RemoteAddr()), metrics.Reason(rep.Code))
+		c.ev.StreamFailure("resolve", metrics.AddrFamily(st.RemoteAddr()), metrics.Reason(rep.Code))
 		return nil, err
 	}
 	fam := metrics.AddrFamily(st.RemoteAddr()) // a resolve stream counts under its tunnel's family
 	c.ev.StreamOpen("resolve", fam)
-	defer metrics.Closed(c.ev, "resolve", fam)
+	defer c.ev.StreamClosed("resolve", fam)
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetReadDeadline(dl)
 	}

@@ -45,9 +45,9 @@ func TestClientEventsInHandlerOutput(t *testing.T) {
 	c.StreamOpen(KindTCP, FamilyIPv6)
 	c.StreamOpen(KindUDP, "")
 	c.StreamOpen(KindUDP, FamilyIPv4)
-	c.StreamClosedFamily(KindUDP, FamilyIPv4)
-	c.StreamFailure(KindResolve, Reason(netx.NotFound))
-	c.StreamFailure("sctp", "Connection Refused!")
+	c.StreamClosed(KindUDP, FamilyIPv4)
+	c.StreamFailure(KindResolve, FamilyUnknown, Reason(netx.NotFound))
+	c.StreamFailure("sctp", FamilyUnknown, "Connection Refused!")
 	c.Bytes(DirectionDown, FamilyIPv6, 1500)
 	c.Bytes(DirectionDown, FamilyIPv6, 500)
 	c.Bytes(DirectionUp, FamilyIPv6, 7)
@@ -103,7 +103,7 @@ func TestServerEvents(t *testing.T) {
 	s.DestinationDenied(KindUDP)
 	s.DestinationDenied(KindUDP)
 	s.StreamOpen(KindTCP, FamilyIPv4)
-	s.StreamFailureFamily(KindTCP, FamilyIPv6, ReasonOf(&netx.DialError{Code: netx.Denied}))
+	s.StreamFailure(KindTCP, FamilyIPv6, ReasonOf(&netx.DialError{Code: netx.Denied}))
 	s.Bytes(DirectionUp, FamilyIPv4, 42)
 
 	const want = `
@@ -183,7 +183,7 @@ func TestNopRecordsNothing(t *testing.T) {
 	for _, e := range []StreamEvents{NopClient(), NopServer()} {
 		e.StreamOpen(KindTCP, FamilyIPv4)
 		e.Bytes(DirectionUp, FamilyIPv4, -1)
-		e.StreamClosed(KindTCP)
+		e.StreamClosed(KindTCP, FamilyUnknown)
 	}
 	NopClient().TunnelRTT(FamilyIPv6, time.Second)
 	NopServer().AuthFailure("x")

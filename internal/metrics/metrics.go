@@ -26,19 +26,14 @@ type StreamEvents interface {
 	// StreamOpen counts a successful open. kind is tcp, udp or resolve;
 	// family that of the address actually dialled ("" counts as unknown).
 	StreamOpen(kind, family string)
-	// StreamFailureFamily counts a failed open; family is that of the
+	// StreamFailure counts a failed open; family is that of the
 	// destination when known (a literal address), else that of the tunnel
 	// the stream rode on; reason is a snake_case result such as
 	// Reason(netx.Denied) = "denied".
-	StreamFailureFamily(kind, family, reason string)
-	// StreamFailure is StreamFailureFamily with an unknown family.
-	StreamFailure(kind, reason string)
-	// StreamClosedFamily ends a stream StreamOpen counted with the same
-	// kind and family (the active gauge is labelled with both).
-	StreamClosedFamily(kind, family string)
-	// StreamClosed is StreamClosedFamily with an unknown family: it ends
-	// only a stream opened with an unknown family.
-	StreamClosed(kind string)
+	StreamFailure(kind, family, reason string)
+	// StreamClosed ends a stream StreamOpen counted with the same kind and
+	// family (the active gauge is labelled with both).
+	StreamClosed(kind, family string)
 	// Bytes counts n payload bytes relayed; direction is "up" (towards the
 	// destination) or "down", family that of the stream's destination.
 	// It does not allocate: it runs for every buffer relayed.
@@ -103,18 +98,16 @@ func NopServer() Server { return nop{} }
 
 type nop struct{}
 
-func (nop) StreamOpen(string, string)                  {}
-func (nop) StreamFailure(string, string)               {}
-func (nop) StreamClosed(string)                        {}
-func (nop) StreamFailureFamily(string, string, string) {}
-func (nop) StreamClosedFamily(string, string)          {}
-func (nop) Bytes(string, string, int64)                {}
-func (nop) DNSAnswers(string, int)                     {}
-func (nop) TunnelConnect(string, string)               {}
-func (nop) TunnelRTT(string, time.Duration)            {}
-func (nop) HappyEyeballsWinner(string)                 {}
-func (nop) TunnelsUp(string, int)                      {}
-func (nop) SessionOpen(string)                         {}
-func (nop) SessionClosed(string)                       {}
-func (nop) AuthFailure(string)                         {}
-func (nop) DestinationDenied(string)                   {}
+func (nop) StreamOpen(string, string)            {}
+func (nop) StreamFailure(string, string, string) {}
+func (nop) StreamClosed(string, string)          {}
+func (nop) Bytes(string, string, int64)          {}
+func (nop) DNSAnswers(string, int)               {}
+func (nop) TunnelConnect(string, string)         {}
+func (nop) TunnelRTT(string, time.Duration)      {}
+func (nop) HappyEyeballsWinner(string)           {}
+func (nop) TunnelsUp(string, int)                {}
+func (nop) SessionOpen(string)                   {}
+func (nop) SessionClosed(string)                 {}
+func (nop) AuthFailure(string)                   {}
+func (nop) DestinationDenied(string)             {}

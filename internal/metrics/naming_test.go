@@ -28,7 +28,7 @@ func fullRegistry(t testing.TB) *prometheus.Registry {
 	s.DestinationDenied(KindUDP)
 	for _, e := range []StreamEvents{c, s} {
 		e.StreamOpen(KindTCP, FamilyIPv4)
-		e.StreamFailureFamily(KindTCP, FamilyIPv6, "refused")
+		e.StreamFailure(KindTCP, FamilyIPv6, "refused")
 		e.Bytes(DirectionUp, FamilyIPv6, 10)
 		e.DNSAnswers("AAAA", 2)
 	}

@@ -9,47 +9,9 @@ import (
 	"github.com/autovpn/autovpn/internal/wire"
 )
 
-// The client's and the server's own Events interfaces are narrower than
-// StreamEvents (they predate the family label on stream failures and active
-// streams, and the client's has no DNSAnswers). The helpers below report
-// through the family-aware method when the value behind such an interface
-// has it, as this package's Client and Server do, and fall back to the
-// narrow method otherwise. None of them allocates for a known family.
-
-type (
-	familyFailer interface {
-		StreamFailureFamily(kind, family, reason string)
-	}
-	familyCloser interface{ StreamClosedFamily(kind, family string) }
-	dnsCounter   interface{ DNSAnswers(qtype string, n int) }
-)
-
-// Failure counts a failed open of kind on e with family and reason (see
-// StreamEvents.StreamFailureFamily).
-func Failure(e interface{ StreamFailure(kind, reason string) }, kind, family, reason string) {
-	if f, ok := e.(familyFailer); ok {
-		f.StreamFailureFamily(kind, family, reason)
-		return
-	}
-	e.StreamFailure(kind, reason)
-}
-
-// Closed ends on e a stream opened with StreamOpen(kind, family).
-func Closed(e interface{ StreamClosed(kind string) }, kind, family string) {
-	if c, ok := e.(familyCloser); ok {
-		c.StreamClosedFamily(kind, family)
-		return
-	}
-	e.StreamClosed(kind)
-}
-
-// ResolveAnswers counts on e (if it counts DNS answers at all) the A and
-// AAAA records of the answers a resolve stream returned.
-func ResolveAnswers(e any, answers []wire.NameAnswer) {
-	d, ok := e.(dnsCounter)
-	if !ok {
-		return
-	}
+// ResolveAnswers counts on e the A and AAAA records of the answers a
+// resolve stream returned.
+func ResolveAnswers(e interface{ DNSAnswers(qtype string, n int) }, answers []wire.NameAnswer) {
 	v4, v6 := 0, 0
 	for _, a := range answers {
 		for _, r := range a.Records {
@@ -60,8 +22,8 @@ func ResolveAnswers(e any, answers []wire.NameAnswer) {
 			}
 		}
 	}
-	d.DNSAnswers("A", v4)
-	d.DNSAnswers("AAAA", v6)
+	e.DNSAnswers("A", v4)
+	e.DNSAnswers("AAAA", v6)
 }
 
 // AddrFamily is the family of a network address: of a stream's RemoteAddr

@@ -77,15 +77,11 @@ func (s *streams) StreamOpen(kind, family string) {
 	s.active.WithLabelValues(kind, family).Inc()
 }
 
-func (s *streams) StreamFailureFamily(kind, family, reason string) {
+func (s *streams) StreamFailure(kind, family, reason string) {
 	s.failures.WithLabelValues(oneOf(kinds, kind, other), oneOf(families, family, FamilyUnknown), token(reason)).Inc()
 }
 
-func (s *streams) StreamFailure(kind, reason string) {
-	s.StreamFailureFamily(kind, FamilyUnknown, reason)
-}
-
-func (s *streams) StreamClosedFamily(kind, family string) {
+func (s *streams) StreamClosed(kind, family string) {
 	k, f := indexOf(kinds, kind), indexOf(families, family)
 	if k >= 0 && f >= 0 {
 		s.activeCells[k][f].Dec()
@@ -93,8 +89,6 @@ func (s *streams) StreamClosedFamily(kind, family string) {
 	}
 	s.active.WithLabelValues(oneOf(kinds, kind, other), oneOf(families, family, FamilyUnknown)).Dec()
 }
-
-func (s *streams) StreamClosed(kind string) { s.StreamClosedFamily(kind, FamilyUnknown) }
 
 func (s *streams) Bytes(direction, family string, n int64) {
 	if n <= 0 { // a counter panics on a negative add

@@ -12,47 +12,33 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// clientEvents and serverEvents are shaped like the client's and the
-// server's own Events interfaces: narrower than StreamEvents, so the helpers
-// must find the family-aware methods behind them.
-type clientEvents interface {
-	StreamOpen(kind, family string)
-	StreamFailure(kind, reason string)
-	StreamClosed(kind string)
-}
-
-type serverEvents interface {
-	clientEvents
-	DNSAnswers(qtype string, n int)
-}
-
 // DESIGN §8: stream failures and active streams carry the family; failures
 // of streams without a destination address count under the tunnel's family.
 func TestStreamFailuresAndActiveByFamily(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	var c clientEvents = NewClient(reg)
-	var s serverEvents = NewServer(reg)
+	c := NewClient(reg)
+	s := NewServer(reg)
 	tunnel4 := &net.TCPAddr{IP: net.ParseIP("192.0.2.1"), Port: 443}
 	tunnel6 := &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 443}
 
 	// Client: a literal IPv6 destination refused over an IPv4 tunnel counts
 	// as ipv6; a UDP and a resolve failure (no destination) as the tunnel's.
-	Failure(c, KindTCP, FamilyOr(netip.MustParseAddr("2001:db8::80"), AddrFamily(tunnel4)), Reason(netx.Denied))
-	Failure(c, KindTCP, FamilyOr(netip.Addr{}, AddrFamily(tunnel4)), Reason(netx.NotFound))
-	Failure(c, KindUDP, AddrFamily(tunnel6), Reason(netx.GeneralFailure))
-	Failure(c, KindResolve, TunnelFamily((*fakeSession)(nil)), Reason(netx.TunnelDown))
+	c.StreamFailure(KindTCP, FamilyOr(netip.MustParseAddr("2001:db8::80"), AddrFamily(tunnel4)), Reason(netx.Denied))
+	c.StreamFailure(KindTCP, FamilyOr(netip.Addr{}, AddrFamily(tunnel4)), Reason(netx.NotFound))
+	c.StreamFailure(KindUDP, AddrFamily(tunnel6), Reason(netx.GeneralFailure))
+	c.StreamFailure(KindResolve, TunnelFamily((*fakeSession)(nil)), Reason(netx.TunnelDown))
 	c.StreamOpen(KindUDP, AddrFamily(tunnel6))
 	c.StreamOpen(KindResolve, AddrFamily(tunnel4))
 	c.StreamOpen(KindResolve, AddrFamily(tunnel4))
-	Closed(c, KindResolve, AddrFamily(tunnel4))
+	c.StreamClosed(KindResolve, AddrFamily(tunnel4))
 
 	// Server: the family comes from the error's single address, else the tunnel.
-	Failure(s, KindTCP, FailureFamily(&netx.DialError{Code: netx.NoFamily, Addr: "[2001:db8::80]:443"}, tunnel4), Reason(netx.NoFamily))
-	Failure(s, KindTCP, FailureFamily(&netx.DialError{Code: netx.NotFound, Addr: "example.test:443"}, tunnel6), Reason(netx.NotFound))
-	Failure(s, KindUDP, FailureFamily(errors.New("boom"), tunnel4), Reason(netx.GeneralFailure))
+	s.StreamFailure(KindTCP, FailureFamily(&netx.DialError{Code: netx.NoFamily, Addr: "[2001:db8::80]:443"}, tunnel4), Reason(netx.NoFamily))
+	s.StreamFailure(KindTCP, FailureFamily(&netx.DialError{Code: netx.NotFound, Addr: "example.test:443"}, tunnel6), Reason(netx.NotFound))
+	s.StreamFailure(KindUDP, FailureFamily(errors.New("boom"), tunnel4), Reason(netx.GeneralFailure))
 	s.StreamOpen(KindTCP, FamilyIPv4)
 	s.StreamOpen(KindTCP, FamilyIPv4)
-	Closed(s, KindTCP, FamilyIPv4)
+	s.StreamClosed(KindTCP, FamilyIPv4)
 	ResolveAnswers(s, []wire.NameAnswer{
 		{Code: netx.OK, Records: []wire.Record{{IP: netip.MustParseAddr("192.0.2.7")}, {IP: netip.MustParseAddr("::ffff:192.0.2.8")}, {IP: netip.MustParseAddr("2001:db8::7")}}},
 		{Code: netx.NotFound},
@@ -87,27 +73,6 @@ func TestStreamFailuresAndActiveByFamily(t *testing.T) {
 		}
 	}
 }
-
-// The helpers fall back to the narrow methods for an implementation that
-// has no family-aware ones, and count nothing where there is no DNSAnswers.
-func TestHelpersFallBack(t *testing.T) {
-	var r recorder
-	Failure(&r, KindTCP, FamilyIPv6, "refused")
-	Closed(&r, KindUDP, FamilyIPv4)
-	ResolveAnswers(&r, []wire.NameAnswer{{Code: netx.OK, Records: []wire.Record{{IP: netip.MustParseAddr("192.0.2.1")}}}})
-	ResolveAnswers(nil, nil)
-	if want := "failure tcp refused;closed udp;"; r.log != want {
-		t.Errorf("recorded %q, want %q", r.log, want)
-	}
-}
-
-type recorder struct{ log string }
-
-func (r *recorder) add(s ...string) { r.log += strings.Join(s, " ") + ";" }
-
-func (r *recorder) StreamOpen(kind, family string)    { r.add("open", kind, family) }
-func (r *recorder) StreamFailure(kind, reason string) { r.add("failure", kind, reason) }
-func (r *recorder) StreamClosed(kind string)          { r.add("closed", kind) }
 
 type fakeSession struct{ remote netip.AddrPort }
 
@@ -151,14 +116,14 @@ func (a stringAddr) String() string  { return string(a) }
 
 // The helpers run once per stream: they must not allocate either.
 func TestFamilyHelpersDoNotAllocate(t *testing.T) {
-	var c clientEvents = NewClient(nil)
+	c := NewClient(nil)
 	tunnel := &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 443}
 	f := func() {
 		fam := AddrFamily(tunnel)
 		c.StreamOpen(KindUDP, fam)
-		Closed(c, KindUDP, fam)
+		c.StreamClosed(KindUDP, fam)
 	}
 	if n := testing.AllocsPerRun(1000, f); n != 0 {
-		t.Errorf("StreamOpen + Closed through a narrow interface allocates %v times, want 0", n)
+		t.Errorf("StreamOpen + StreamClosed with AddrFamily allocates %v times, want 0", n)
 	}
 }

@@ -30,7 +30,7 @@ func (s *Server) serveResolve(st *mux.Stream, state *sessionState) {
 		// of the tunnel it rides on.
 		fam := metrics.AddrFamily(st.RemoteAddr())
 		s.Events.StreamOpen("resolve", fam)
-		defer metrics.Closed(s.Events, "resolve", fam)
+		defer s.Events.StreamClosed("resolve", fam)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.openTimeout())
 	defer cancel()

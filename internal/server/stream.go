@@ -61,7 +61,7 @@ func (s *Server) fail(st *mux.Stream, kind wire.Kind, err error) {
 		code = netx.GeneralFailure
 	}
 	if s.Events != nil {
-		metrics.Failure(s.Events, kind.String(), metrics.FailureFamily(err, st.RemoteAddr()), metrics.Reason(code))
+		s.Events.StreamFailure(kind.String(), metrics.FailureFamily(err, st.RemoteAddr()), metrics.Reason(code))
 		if code == netx.Denied {
 			s.Events.DestinationDenied(kind.String())
 		}
@@ -135,7 +135,7 @@ func (s *Server) serveTCP(st *mux.Stream, open wire.Open) {
 	fam := familyOf(got.Addr())
 	if s.Events != nil {
 		s.Events.StreamOpen("tcp", fam)
-		defer metrics.Closed(s.Events, "tcp", fam)
+		defer s.Events.StreamClosed("tcp", fam)
 	}
 	if err := s.reply(st, wire.Reply{Code: netx.OK, Addr: wire.Addr{IP: got.Addr(), Port: got.Port()}}); err != nil {
 		conn.Close()

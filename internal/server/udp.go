@@ -41,7 +41,7 @@ func (s *Server) serveUDP(st *mux.Stream, open wire.Open, state *sessionState) {
 	if s.Events != nil {
 		fam := metrics.AddrFamily(st.RemoteAddr()) // the tunnel's: each datagram names its own destination
 		s.Events.StreamOpen("udp", fam)
-		defer metrics.Closed(s.Events, "udp", fam)
+		defer s.Events.StreamClosed("udp", fam)
 	}
 	la := pc.LocalAddr().(*net.UDPAddr).AddrPort()
 	if err := s.reply(st, wire.Reply{Code: netx.OK, Addr: wire.Addr{IP: la.Addr(), Port: la.Port()}}); err != nil {
