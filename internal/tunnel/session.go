@@ -52,8 +52,7 @@ type Session struct {
 
 	rtt       atomic.Int64 // nanoseconds, last keepalive round trip; 0 before the first
 	pinging   atomic.Bool  // a ping is on its way to the transport
-	pmu       sync.Mutex   // guards ended against sendPing's wg.Add
-	ended     bool
+	pmu       sync.Mutex   // orders Close's close(done) and sendPing's wg.Add
 	onRTT     func(time.Duration)
 	closeOnce sync.Once
 	done      chan struct{}
@@ -132,9 +131,11 @@ func (s *Session) sendPing() {
 	}
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
-	if s.ended { // no wg.Add once Close has run: Wait may be under way
+	select {
+	case <-s.done: // no wg.Add once Close has run: Wait may be under way
 		s.pinging.Store(false)
 		return
+	default:
 	}
 	s.wg.Add(1)
 	go func() {
@@ -200,9 +201,8 @@ func (s *Session) IsClosed() bool {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.pmu.Lock()
-		s.ended = true
-		s.pmu.Unlock()
 		close(s.done)
+		s.pmu.Unlock()
 		s.mux.Close()
 		s.ws.Close()
 	})
