@@ -200,10 +200,8 @@ func (c *wsConn) WriteBuffers(v [][]byte) (int, error) {
 	for _, b := range v {
 		total += len(b)
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.writing.Store(time.Now().UnixNano()) // see WritingSince
-	defer c.writing.Store(0)
+	c.lockWrite()
+	defer c.unlockWrite()
 	if c.plain && !c.client {
 		hn := putHeader(c.hdr[:], ws.OpBinary, total, nil)
 		bufs := append(append(c.bufs[:0], c.hdr[:hn]), v...)
@@ -275,10 +273,8 @@ func (c *wsConn) writeTLS(v [][]byte, total int) error {
 }
 
 func (c *wsConn) writeFrame(op ws.OpCode, p []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.writing.Store(time.Now().UnixNano()) // see WritingSince
-	defer c.writing.Store(0)
+	c.lockWrite()
+	defer c.unlockWrite()
 	if c.plain && !c.client {
 		var hdr [ws.MaxHeaderSize]byte
 		hn := putHeader(hdr[:], op, len(p), nil)
@@ -376,6 +372,21 @@ func (c *wsConn) Close() error {
 	c.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	c.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, "")) //nolint:errcheck
 	return c.conn.Close()
+}
+
+// lockWrite takes the write lock and marks a transport write as under way
+// (see WritingSince); unlockWrite undoes both. One call and one deferred
+// call, as the lock alone was: each more defer or inlined clock read grows
+// the write paths' frames, and with them every relay goroutine's stack at
+// its deepest point (TestIdleConnMemory).
+func (c *wsConn) lockWrite() {
+	c.wmu.Lock()
+	c.writing.Store(time.Now().UnixNano())
+}
+
+func (c *wsConn) unlockWrite() {
+	c.writing.Store(0)
+	c.wmu.Unlock()
 }
 
 // WritingSince is when the transport write now under way began: a write
